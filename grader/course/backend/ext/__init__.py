@@ -1,0 +1,1 @@
+"""The kit's additions to moto, one module per concern; each is imported when the backend starts."""

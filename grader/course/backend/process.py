@@ -1,0 +1,208 @@
+"""Start, find, health-check, reset and stop backend processes from the kit's side.
+
+A ``Backend`` is a handle on one server process (``course.backend.server``) on a loopback port.
+The grader starts a fresh one for every submission; a student's notebook shares one long-lived
+backend whose address is kept in a state file (see ``shared_backend``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .server import ADMIN_HEADER
+
+START_TIMEOUT = 60.0
+
+
+class BackendError(RuntimeError):
+    """The backend could not be started or reached."""
+
+
+@dataclass
+class Backend:
+    """A running backend process, reached over HTTP at ``url``."""
+
+    url: str
+    pid: int
+    admin_token: str
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    # -- lifecycle
+    @classmethod
+    def start(cls, *, log_path: Path | None = None, detached: bool = False) -> Backend:
+        """Start a new backend on a free loopback port and wait until it answers.
+
+        ``detached`` starts it in its own session so it outlives the caller (the student's
+        shared backend); otherwise it is the caller's child and stops with ``stop()``.
+        """
+        token = secrets.token_hex(16)
+        workdir = Path(tempfile.mkdtemp(prefix="course-backend-"))
+        ready = workdir / "ready.json"
+        log_path = log_path or workdir / "backend.log"
+        env = {**os.environ, "COURSE_ADMIN_TOKEN": token, "PYTHONUNBUFFERED": "1"}
+        env.pop("AWS_ENDPOINT_URL", None)
+        log = open(log_path, "ab")  # noqa: SIM115 - handed to the child process
+        process = subprocess.Popen(
+            [sys.executable, "-m", "course.backend.server", "--ready-file", str(ready)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=workdir,
+            start_new_session=detached,
+        )
+        log.close()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not ready.exists():
+            if process.poll() is not None:
+                raise BackendError(
+                    f"the backend exited with code {process.returncode} while starting; "
+                    f"its log ({log_path}):\n{_tail(log_path)}"
+                )
+            if time.monotonic() > deadline:
+                process.kill()
+                raise BackendError(f"the backend did not start within {START_TIMEOUT:.0f} s")
+            time.sleep(0.05)
+        port = json.loads(ready.read_text())["port"]
+        backend = cls(f"http://127.0.0.1:{port}", process.pid, token, process, log_path)
+        if not backend.healthy():
+            backend.stop()
+            raise BackendError(f"the backend on port {port} does not answer its health check")
+        return backend
+
+    def healthy(self, timeout: float = 2.0) -> bool:
+        """True when the server answers its health endpoint."""
+        try:
+            return bool(self._get("/_course/health", timeout=timeout).get("ok"))
+        except (OSError, ValueError):
+            return False
+
+    def reset(self) -> None:
+        """Wipe every resource, the extensions' state and the flow record."""
+        self._post("/_course/reset")
+
+    def flow(self, since: int = 0) -> dict[str, Any]:
+        """The recorded calls after sequence number ``since``."""
+        return self._get(f"/_course/flow?since={since}", timeout=30)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the server: ask politely, then terminate, then kill."""
+        try:
+            self._post("/_course/shutdown", timeout=1)
+        except OSError:
+            pass
+        if self.process is not None:
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=timeout)
+            return
+        deadline = time.monotonic() + timeout
+        while _alive(self.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _alive(self.pid):
+            os.kill(self.pid, signal.SIGKILL)
+
+    def __enter__(self) -> Backend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- HTTP
+    def _get(self, path: str, timeout: float = 10) -> dict[str, Any]:
+        with urllib.request.urlopen(self.url + path, timeout=timeout) as response:
+            return json.loads(response.read())
+
+    def _post(self, path: str, timeout: float = 30) -> dict[str, Any]:
+        request = urllib.request.Request(
+            self.url + path, data=b"", method="POST", headers={ADMIN_HEADER: self.admin_token}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            raise BackendError(f"{path} answered {exc.code}: {exc.read()[:200]!r}") from exc
+
+    # -- state file for the shared backend
+    def to_json(self) -> dict[str, Any]:
+        return {"url": self.url, "pid": self.pid, "admin_token": self.admin_token}
+
+
+def state_file() -> Path:
+    """Where the address of the student's shared backend is kept."""
+    base = os.environ.get("COURSE_STATE_DIR") or os.path.join(
+        os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state", "aws-course"
+    )
+    return Path(base) / "backend.json"
+
+
+def running_backend() -> Backend | None:
+    """The shared backend named in the state file, if it is alive and answering."""
+    path = state_file()
+    try:
+        data = json.loads(path.read_text())
+        backend = Backend(data["url"], int(data["pid"]), data["admin_token"])
+    except (OSError, ValueError, KeyError):
+        return None
+    return backend if backend.healthy() else None
+
+
+def shared_backend() -> tuple[Backend, bool]:
+    """The student's shared backend, started (detached) if none is running.
+
+    Returns the backend and whether this call started it.
+    """
+    backend = running_backend()
+    if backend is not None:
+        return backend, False
+    path = state_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    backend = Backend.start(log_path=path.with_name("backend.log"), detached=True)
+    path.write_text(json.dumps(backend.to_json()))
+    return backend, True
+
+
+def stop_shared_backend() -> bool:
+    """Stop the shared backend if one runs; True if one was stopped."""
+    backend = running_backend()
+    state_file().unlink(missing_ok=True)
+    if backend is None:
+        return False
+    backend.stop()
+    return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child of ours counts as gone
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        return waited == 0
+    except ChildProcessError:
+        return True
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"

@@ -1,0 +1,130 @@
+"""The one place that decides where AWS calls go: the local backend or a real account.
+
+``connect()`` is the first cell of every lab. It sets the standard AWS environment variables
+(``AWS_ENDPOINT_URL`` and credentials for the local backend; nothing extra for a real account),
+so every later cell is plain ``boto3.client("sqs")``, identical for both backends. The grader sets
+the same variables in the kernel's environment, so a notebook that never imports the kit is
+graded exactly like one that does.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import boto3
+
+LOCAL = "local"
+AWS = "aws"
+DEFAULT_REGION = "us-east-1"
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+#: Variables that would send calls elsewhere or sign them as someone else.
+SCRUBBED = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONFIG_FILE",
+)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where this notebook's AWS calls go."""
+
+    backend: str  # "local" or "aws"
+    region: str
+    account_id: str
+    endpoint_url: str | None = None
+
+    @property
+    def is_local(self) -> bool:
+        return self.backend == LOCAL
+
+    def client(self, service: str):  # noqa: ANN201 - boto3 clients are untyped
+        """A boto3 client for ``service`` on this connection."""
+        return boto3.client(service, region_name=self.region, endpoint_url=self.endpoint_url)
+
+    def describe(self) -> str:
+        where = f"the local backend at {self.endpoint_url}" if self.is_local else "a real AWS account"
+        return f"Connected to {where}: account {self.account_id}, region {self.region}"
+
+
+_current: Connection | None = None
+
+
+def local_environment(endpoint_url: str, region: str = DEFAULT_REGION) -> dict[str, str]:
+    """The environment variables that point plain boto3 at a local backend."""
+    return {
+        "COURSE_BACKEND": LOCAL,
+        "COURSE_ENDPOINT": endpoint_url,
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+        **LOCAL_CREDENTIALS,
+    }
+
+
+def scrubbed_environment(base: dict[str, str], endpoint_url: str) -> dict[str, str]:
+    """``base`` without any AWS credentials or endpoints, pointed at a local backend.
+
+    Used for graded kernels: the instructor's own credentials never reach a submission.
+    """
+    env = {k: v for k, v in base.items() if not k.startswith("AWS_") and k not in SCRUBBED}
+    env = {k: v for k, v in env.items() if not k.startswith("COURSE_")}
+    env.update(local_environment(endpoint_url))
+    env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    env["AWS_CONFIG_FILE"] = os.devnull
+    return env
+
+
+def connect(backend: str | None = None, *, region: str | None = None, quiet: bool = False) -> Connection:
+    """Connect this process's boto3 to the local backend (default) or a real AWS account.
+
+    ``backend`` is ``"local"`` or ``"aws"``; when omitted, ``COURSE_BACKEND`` decides, and
+    ``local`` is the default. The local backend is started if none is running. Prints which
+    backend, the account id and the region, unless ``quiet``.
+    """
+    global _current
+    choice = (backend or os.environ.get("COURSE_BACKEND") or LOCAL).lower()
+    if choice not in (LOCAL, AWS):
+        raise ValueError(f"backend must be 'local' or 'aws', not {choice!r}")
+    if choice == LOCAL:
+        endpoint = os.environ.get("COURSE_ENDPOINT")
+        if not endpoint:
+            from .backend.process import shared_backend
+
+            endpoint = shared_backend()[0].url
+        region = region or DEFAULT_REGION
+        for name in SCRUBBED:
+            os.environ.pop(name, None)
+        os.environ.update(local_environment(endpoint, region))
+    else:
+        for name in ("AWS_ENDPOINT_URL", "COURSE_ENDPOINT"):
+            os.environ.pop(name, None)
+        os.environ["COURSE_BACKEND"] = AWS
+        region = region or boto3.session.Session().region_name or DEFAULT_REGION
+        os.environ["AWS_DEFAULT_REGION"] = region
+        endpoint = None
+    boto3.DEFAULT_SESSION = None  # later boto3.client() calls read the new environment
+    account = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
+    _current = Connection(choice, region, account, endpoint)
+    if not quiet:
+        print(_current.describe())
+        if choice == AWS:
+            print(
+                "Real-account mode: the labs create only resources named in LABS.md, and the "
+                "clean-up cell deletes them. Within the free tier a lab costs nothing; beyond it, "
+                "SQS and SNS cost $0.40-0.50 per million requests and SES $0.10 per 1,000 emails."
+            )
+    return _current
+
+
+def current() -> Connection:
+    """The connection made by ``connect()``, or one made now from the environment."""
+    return _current or connect(quiet=True)
