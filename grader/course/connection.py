@@ -46,12 +46,14 @@ class Connection:
     def is_local(self) -> bool:
         return self.backend == LOCAL
 
-    def client(self, service: str):  # noqa: ANN201 - boto3 clients are untyped
+    def client(self, service: str):
         """A boto3 client for ``service`` on this connection."""
         return boto3.client(service, region_name=self.region, endpoint_url=self.endpoint_url)
 
     def describe(self) -> str:
-        where = f"the local backend at {self.endpoint_url}" if self.is_local else "a real AWS account"
+        where = (
+            f"the local backend at {self.endpoint_url}" if self.is_local else "a real AWS account"
+        )
         return f"Connected to {where}: account {self.account_id}, region {self.region}"
 
 
@@ -83,7 +85,9 @@ def scrubbed_environment(base: dict[str, str], endpoint_url: str) -> dict[str, s
     return env
 
 
-def connect(backend: str | None = None, *, region: str | None = None, quiet: bool = False) -> Connection:
+def connect(
+    backend: str | None = None, *, region: str | None = None, quiet: bool = False
+) -> Connection:
     """Connect this process's boto3 to the local backend (default) or a real AWS account.
 
     ``backend`` is ``"local"`` or ``"aws"``; when omitted, ``COURSE_BACKEND`` decides, and

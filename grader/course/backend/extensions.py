@@ -173,7 +173,9 @@ def error(call: Call, code: str, message: str, status: int = 400, sender: bool =
 def success(call: Call, output: dict[str, Any], status: int = 200) -> Reply:
     """A successful reply carrying ``output`` (boto3's shape) in the call's wire protocol."""
     if call.protocol in ("json", "rest-json"):
-        content_type = "application/x-amz-json-1.0" if call.protocol == "json" else "application/json"
+        content_type = (
+            "application/x-amz-json-1.0" if call.protocol == "json" else "application/json"
+        )
         return Reply(
             status,
             json.dumps(output, default=str).encode(),

@@ -94,6 +94,10 @@ class Backend:
         """Wipe every resource, the extensions' state and the flow record."""
         self._post("/_course/reset")
 
+    def advance_clock(self, seconds: float) -> float:
+        """Move the backend's clock forward (visibility timeouts, delays, retention expire)."""
+        return float(self._post(f"/_course/clock?advance={seconds}")["offset"])
+
     def flow(self, since: int = 0) -> dict[str, Any]:
         """The recorded calls after sequence number ``since``."""
         return self._get(f"/_course/flow?since={since}", timeout=30)

@@ -142,7 +142,9 @@ def parse_response(call: Call, status: int, headers: dict[str, str], body: bytes
     """Parse a response the way boto3 would; errors come back as ``{"Error": {...}}``."""
     if call.operation is None:
         return {"Raw": body[:4096].decode("utf-8", "replace")}
-    protocol = call.protocol if call.protocol in ("json", "query") else call.operation.metadata["protocol"]
+    protocol = (
+        call.protocol if call.protocol in ("json", "query") else call.operation.metadata["protocol"]
+    )
     parser = parsers.create_parser(protocol)
     try:
         parsed = parser.parse(
@@ -236,7 +238,11 @@ def _present(form: dict[str, str], prefix: str) -> bool:
 
 
 def _from_rest(
-    op: OperationModel, path_params: dict[str, str], query: str, headers: dict[str, str], body: bytes
+    op: OperationModel,
+    path_params: dict[str, str],
+    query: str,
+    headers: dict[str, str],
+    body: bytes,
 ) -> dict[str, Any]:
     """Rebuild boto3-shaped parameters of a REST request: URI, query string, headers and body."""
     from urllib.parse import unquote

@@ -9,6 +9,8 @@ The kit's own endpoints live under ``/_course/``:
 - ``GET /_course/health``: liveness, the process id and the loaded extensions;
 - ``GET /_course/flow?since=N``: the recorded calls with sequence number above N;
 - ``POST /_course/reset``: wipe every resource and the flow (needs the admin token);
+- ``GET /_course/clock``, ``POST /_course/clock?advance=S``: read or advance the backend's clock
+  (advancing needs the admin token);
 - ``POST /_course/shutdown``: stop the server (needs the admin token).
 
 moto's own ``/moto-api/`` (reset, time travel, state) also needs the admin token, so a
@@ -29,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from . import extensions
+from . import clock, extensions
 from .extensions import ApiRequest, Reply
 from .protocol import Call, identify, parse_response
 
@@ -95,12 +97,12 @@ class CourseApp:
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
 
-        if path.startswith("/_course/") or path.startswith("/moto-api"):
+        if handler := extensions.find_page(path):
+            reply = handler(environ, body)
+        elif path.startswith("/_course/") or path.startswith("/moto-api"):
             reply = self._admin(environ, path, body)
             if reply is None:
                 return self.moto_app(environ, start_response)
-        elif handler := extensions.find_page(path):
-            reply = handler(environ, body)
         else:
             reply = self._api(environ, body)
         start_response(_status_line(reply.status), reply.headers)
@@ -115,11 +117,20 @@ class CourseApp:
             query = parse_qs(environ.get("QUERY_STRING", ""))
             since = int(query.get("since", ["0"])[0])
             return _json_reply(200, self.flow.since(since))
+        if path == "/_course/clock" and environ["REQUEST_METHOD"] == "GET":
+            return _json_reply(200, {"now": clock.now(), "offset": clock.offset()})
         if not authorized:
             return _json_reply(403, {"error": "this endpoint needs the backend's admin token"})
         if path == "/_course/reset":
             self.reset()
             return _json_reply(200, {"reset": True})
+        if path == "/_course/clock":
+            query = parse_qs(environ.get("QUERY_STRING", ""))
+            try:
+                new_offset = clock.advance(float(query.get("advance", ["0"])[0]))
+            except ValueError as exc:
+                return _json_reply(400, {"error": str(exc)})
+            return _json_reply(200, {"now": clock.now(), "offset": new_offset})
         if path == "/_course/shutdown":
             self.shutdown_requested.set()
             return _json_reply(200, {"stopping": True})
@@ -132,6 +143,7 @@ class CourseApp:
         from moto.moto_api._internal.models import moto_api_backend
 
         moto_api_backend.reset()
+        clock.reset()
         extensions.reset_all()
         self.flow.clear()
 
@@ -146,7 +158,7 @@ class CourseApp:
             return self._moto_reply(environ, body)
 
         seq = self.flow.start()
-        started = time.time()
+        started = clock.now()
         request = ApiRequest(call, _account_id(headers), environ, body)
         reply = None
         for hook in extensions.before_hooks(call.service, call.action):
@@ -184,7 +196,9 @@ class CourseApp:
         return Reply(captured["status"], data, captured["headers"])
 
 
-def _entry(seq: int, call: Call, started: float, status: int, parsed: dict[str, Any]) -> dict[str, Any]:
+def _entry(
+    seq: int, call: Call, started: float, status: int, parsed: dict[str, Any]
+) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "seq": seq,
         "service": call.service,
@@ -192,7 +206,7 @@ def _entry(seq: int, call: Call, started: float, status: int, parsed: dict[str, 
         "region": call.region,
         "protocol": call.protocol,
         "started": started,
-        "ended": time.time(),
+        "ended": clock.now(),
         "status": status,
         "request": call.params,
         "response": parsed,
@@ -204,7 +218,9 @@ def _entry(seq: int, call: Call, started: float, status: int, parsed: dict[str, 
 
 
 def _headers(environ: dict[str, Any]) -> dict[str, str]:
-    headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
+    headers = {
+        k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")
+    }
     if environ.get("CONTENT_TYPE"):
         headers["content-type"] = environ["CONTENT_TYPE"]
     return headers
@@ -228,6 +244,7 @@ def build_app(admin_token: str) -> CourseApp:
     """The full backend WSGI app: moto's dispatcher behind the kit's middleware."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    clock.install()
     loaded = extensions.load_extensions()
     return CourseApp(DomainDispatcherApplication(create_backend_app), admin_token, loaded)
 

@@ -1,0 +1,129 @@
+"""Write the student notebooks (``labs/``) from the solution notebooks (``solutions/``).
+
+Markers in a solution notebook, as in nbgrader and otter-grader:
+
+- in a code cell, the lines between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` become a
+  stub that fails loudly (``raise NotImplementedError``), keeping the block's indentation;
+- a Markdown cell's text between ``<!-- BEGIN SOLUTION -->`` and ``<!-- END SOLUTION -->``
+  becomes "*Write your answer here.*";
+- a cell tagged ``solution-only`` is left out of the student copy.
+
+Outputs, execution counts and all metadata but the kernel spec, the language and the kit's own
+``course`` entry are dropped, so the build is byte-for-byte repeatable.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+BEGIN = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION\s*$")
+END = re.compile(r"^\s*### END SOLUTION\s*$")
+MD_BLOCK = re.compile(r"<!-- BEGIN SOLUTION -->.*?<!-- END SOLUTION -->", re.S)
+STUB = 'raise NotImplementedError("Your code here: see the instructions above.")'
+KEPT_METADATA = ("kernelspec", "language_info", "course")
+
+
+class MarkerError(ValueError):
+    """A solution block is opened and never closed, or closed and never opened."""
+
+
+def stub_code(source: str, where: str = "cell") -> str:
+    """Replace each solution block of a code cell with a failing stub."""
+    out: list[str] = []
+    indent: str | None = None
+    for number, line in enumerate(source.splitlines(), start=1):
+        if (match := BEGIN.match(line)) is not None:
+            if indent is not None:
+                raise MarkerError(f"{where}, line {number}: BEGIN SOLUTION inside another block")
+            indent = match["indent"]
+            out.append(f"{indent}# YOUR CODE HERE")
+            out.append(f"{indent}{STUB}")
+        elif END.match(line):
+            if indent is None:
+                raise MarkerError(f"{where}, line {number}: END SOLUTION without BEGIN")
+            indent = None
+        elif indent is None:
+            out.append(line)
+    if indent is not None:
+        raise MarkerError(f"{where}: BEGIN SOLUTION is never closed")
+    return "\n".join(out)
+
+
+def clean(nb: NotebookNode) -> NotebookNode:
+    """Drop outputs, execution counts, cell ids' churn and unlisted metadata, in place."""
+    nb.metadata = {k: nb.metadata[k] for k in KEPT_METADATA if k in nb.metadata}
+    for index, cell in enumerate(nb.cells):
+        cell.metadata = {k: v for k, v in cell.metadata.items() if k == "tags" and v}
+        cell.id = f"cell-{index:02d}"
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    return nb
+
+
+def student_copy(solution: NotebookNode, name: str = "notebook") -> NotebookNode:
+    """The student notebook generated from a solution notebook."""
+    nb = nbformat.from_dict(solution)
+    cells = []
+    for index, cell in enumerate(nb.cells):
+        if "solution-only" in cell.metadata.get("tags", []):
+            continue
+        if cell.cell_type == "code":
+            cell.source = stub_code(cell.source, f"{name}, cell {index}")
+        elif cell.cell_type == "markdown":
+            cell.source = MD_BLOCK.sub("*Write your answer here.*", cell.source)
+        cells.append(cell)
+    nb.cells = cells
+    return clean(nb)
+
+
+def serialize(nb: NotebookNode) -> str:
+    """The notebook as stored in git: nbformat's JSON with a final newline."""
+    text = nbformat.writes(nb)
+    return text if text.endswith("\n") else text + "\n"
+
+
+@dataclass
+class BuildResult:
+    written: list[Path]
+    unchanged: list[Path]
+    stale: list[Path]  # in labs/ but without a solution
+
+
+def build_labs(root: Path, *, check_only: bool = False) -> BuildResult:
+    """Generate ``labs/*.ipynb`` from ``solutions/*.ipynb`` under ``root``.
+
+    With ``check_only`` nothing is written; ``written`` then lists what would change.
+    """
+    solutions, labs = root / "solutions", root / "labs"
+    result = BuildResult([], [], [])
+    sources = sorted(solutions.glob("*.ipynb"))
+    for source in sources:
+        solution = nbformat.read(source, as_version=4)
+        text = serialize(student_copy(solution, source.name))
+        target = labs / source.name
+        if target.exists() and target.read_text() == text:
+            result.unchanged.append(target)
+            continue
+        result.written.append(target)
+        if not check_only:
+            labs.mkdir(exist_ok=True)
+            target.write_text(text)
+    names = {s.name for s in sources}
+    result.stale = sorted(p for p in labs.glob("*.ipynb") if p.name not in names)
+    return result
+
+
+def notebooks_with_outputs(paths: list[Path]) -> list[Path]:
+    """Which of these notebooks are stored with outputs or execution counts."""
+    dirty = []
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        if any(c.cell_type == "code" and (c.outputs or c.execution_count) for c in nb.cells):
+            dirty.append(path)
+    return dirty

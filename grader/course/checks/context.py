@@ -1,0 +1,99 @@
+"""``Aws``: what a check may read — the backend's resources, the flow and the notebook's answers."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from ..connection import DEFAULT_REGION, LOCAL_CREDENTIALS
+from ..flow import Flow
+from .api import NotAttempted, NotCheckable
+
+_CLIENT_CONFIG = Config(
+    retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=30
+)
+
+
+class Aws:
+    """The view a check has of one run.
+
+    ``endpoint_url`` None means a real AWS account: there is no flow record, so flow checks
+    report "not checkable". ``answers`` holds the notebook's answer variables, when read.
+    """
+
+    def __init__(
+        self,
+        endpoint_url: str | None,
+        *,
+        region: str = DEFAULT_REGION,
+        prefix: str = "",
+        answers: dict[str, Any] | None = None,
+        flow_loader: Callable[[], Flow] | None = None,
+    ) -> None:
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self.prefix = prefix
+        self._answers = answers
+        self._clients: dict[str, Any] = {}
+        self._flow: Flow | None = None
+        if flow_loader is None and endpoint_url:
+            flow_loader = lambda: fetch_flow(endpoint_url)  # noqa: E731
+        self._flow_loader = flow_loader
+
+    @classmethod
+    def from_environment(cls, answers: dict[str, Any] | None = None) -> Aws:
+        """The context for the current process's connection (as ``connect()`` left it)."""
+        local = os.environ.get("COURSE_BACKEND", "local") == "local"
+        endpoint = os.environ.get("COURSE_ENDPOINT") if local else None
+        if local and not endpoint:
+            raise RuntimeError("not connected: run the lab's first cell (connect()) first")
+        region = os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+        return cls(
+            endpoint, region=region, prefix=os.environ.get("COURSE_PREFIX", ""), answers=answers
+        )
+
+    @property
+    def is_local(self) -> bool:
+        return self.endpoint_url is not None
+
+    def name(self, base: str) -> str:
+        """A resource name as the lab creates it (with the learner's prefix on a shared account)."""
+        return f"{self.prefix}{base}"
+
+    def client(self, service: str) -> Any:
+        """A boto3 client on this run's backend (cached)."""
+        if service not in self._clients:
+            kwargs: dict[str, Any] = {"region_name": self.region, "config": _CLIENT_CONFIG}
+            if self.endpoint_url:
+                kwargs["endpoint_url"] = self.endpoint_url
+                kwargs["aws_access_key_id"] = LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]
+                kwargs["aws_secret_access_key"] = LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]
+            self._clients[service] = boto3.session.Session().client(service, **kwargs)
+        return self._clients[service]
+
+    @property
+    def flow(self) -> Flow:
+        """The recorded API calls of this run; "not checkable" where nothing records them."""
+        if self._flow_loader is None:
+            raise NotCheckable("the API calls are recorded only by the local backend")
+        if self._flow is None:
+            self._flow = self._flow_loader()
+        return self._flow
+
+    def answer(self, name: str) -> Any:
+        """The value the notebook left in variable ``name``; "not attempted" if it has none."""
+        if self._answers is None or name not in self._answers:
+            raise NotAttempted(f"the notebook has no variable `{name}` yet")
+        return self._answers[name]
+
+
+def fetch_flow(endpoint_url: str) -> Flow:
+    """Read the flow record from a local backend over HTTP."""
+    with urllib.request.urlopen(f"{endpoint_url}/_course/flow", timeout=30) as response:
+        return Flow.from_json(json.loads(response.read()))

@@ -1,0 +1,303 @@
+"""``course``: the kit's command line. Thin: each command calls one function of the kit.
+
+Exit codes: 0 success; 1 a check failed (``build --check`` drift, ``check`` not full marks);
+2 bad usage (click's own); 3 nothing to grade; 4 the backend could not be started or reached.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+EXIT_FAILED = 1
+EXIT_NOTHING_TO_GRADE = 3
+EXIT_BACKEND = 4
+
+console = Console(stderr=True)
+
+
+def project_root() -> Path:
+    """The course folder: the current directory if it holds ``solutions/``, else the kit's own."""
+    cwd = Path.cwd()
+    for candidate in (cwd, *cwd.parents):
+        if (candidate / "solutions").is_dir() and (candidate / "pyproject.toml").exists():
+            return candidate
+    return Path(__file__).resolve().parents[2]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="aws-messaging-course")
+def main() -> None:
+    """An executable course kit and auto-grader for AWS messaging (SQS, SNS, SES)."""
+
+
+# ----------------------------------------------------------------------------- start / backend
+
+
+@main.command()
+@click.option("--no-lab", is_flag=True, help="Start only the backend, not JupyterLab.")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser tab for JupyterLab.")
+def start(no_lab: bool, no_browser: bool) -> None:
+    """Start the local AWS backend and open JupyterLab on labs/."""
+    from .backend.process import BackendError, shared_backend
+    from .connection import local_environment
+
+    try:
+        backend, started = shared_backend()
+    except BackendError as exc:
+        console.print(f"[red]The local backend did not start:[/red] {exc}")
+        sys.exit(EXIT_BACKEND)
+    verb = "Started" if started else "Using the running"
+    click.echo(f"{verb} local AWS backend at {backend.url}")
+    if no_lab:
+        return
+    labs = project_root() / "labs"
+    env = {**os.environ, **local_environment(backend.url)}
+    command = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={labs}"]
+    if no_browser:
+        command.append("--no-browser")
+    click.echo(f"Opening JupyterLab on {labs} (Ctrl+C to stop it; the backend keeps running)")
+    sys.exit(subprocess.call(command, env=env))
+
+
+@main.group()
+def backend() -> None:
+    """Manage the shared local AWS backend that notebooks connect to."""
+
+
+@backend.command("start")
+def backend_start() -> None:
+    """Start the shared backend (or report the running one)."""
+    from .backend.process import BackendError, shared_backend
+
+    try:
+        running, started = shared_backend()
+    except BackendError as exc:
+        console.print(f"[red]{exc}[/red]")
+        sys.exit(EXIT_BACKEND)
+    click.echo(f"{'started' if started else 'already running'}: {running.url} (pid {running.pid})")
+
+
+@backend.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+def backend_status(as_json: bool) -> None:
+    """Say whether the shared backend runs, and where."""
+    from .backend.process import running_backend
+
+    running = running_backend()
+    if as_json:
+        click.echo(json.dumps({"running": bool(running), "url": running.url if running else None}))
+    else:
+        click.echo(f"running at {running.url} (pid {running.pid})" if running else "not running")
+    if running is None:
+        sys.exit(EXIT_BACKEND)
+
+
+@backend.command("reset")
+def backend_reset() -> None:
+    """Delete every resource in the shared backend and clear its record of calls."""
+    from .backend.process import running_backend
+
+    running = running_backend()
+    if running is None:
+        console.print("no backend is running")
+        sys.exit(EXIT_BACKEND)
+    running.reset()
+    click.echo(f"reset {running.url}")
+
+
+@backend.command("stop")
+def backend_stop() -> None:
+    """Stop the shared backend."""
+    from .backend.process import stop_shared_backend
+
+    click.echo("stopped" if stop_shared_backend() else "no backend was running")
+
+
+# ----------------------------------------------------------------------------- build
+
+
+@main.command()
+@click.option(
+    "--check", "check_only", is_flag=True, help="Write nothing; fail if labs/ would change."
+)
+def build(check_only: bool) -> None:
+    """Write the student notebooks in labs/ from the solutions in solutions/."""
+    from .build import MarkerError, build_labs, notebooks_with_outputs
+
+    root = project_root()
+    try:
+        result = build_labs(root, check_only=check_only)
+    except MarkerError as exc:
+        console.print(f"[red]Bad solution markers:[/red] {exc}")
+        sys.exit(EXIT_FAILED)
+    notebooks = sorted((root / "solutions").glob("*.ipynb")) + sorted(
+        (root / "labs").glob("*.ipynb")
+    )
+    dirty = notebooks_with_outputs(notebooks)
+    for path in dirty:
+        console.print(f"[red]stored with outputs:[/red] {path.relative_to(root)}")
+    for path in result.stale:
+        console.print(f"[yellow]no solution for:[/yellow] {path.relative_to(root)}")
+    if check_only:
+        for path in result.written:
+            console.print(f"[red]out of date:[/red] {path.relative_to(root)} (run `course build`)")
+        if result.written or dirty or result.stale:
+            sys.exit(EXIT_FAILED)
+        click.echo(f"labs/ matches solutions/ ({len(result.unchanged)} notebooks)")
+        return
+    for path in result.written:
+        click.echo(f"wrote {path.relative_to(root)}")
+    click.echo(f"{len(result.written)} written, {len(result.unchanged)} unchanged")
+    if dirty:
+        sys.exit(EXIT_FAILED)
+
+
+# ----------------------------------------------------------------------------- grade
+
+
+@main.command()
+@click.argument("lab")
+@click.argument(
+    "submissions", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("grades"),
+    show_default=True,
+    help="Folder for the reports.",
+)
+@click.option(
+    "--cell-timeout", type=float, default=120, show_default=True, help="Seconds a cell may run."
+)
+@click.option(
+    "--timeout",
+    "total_timeout",
+    type=float,
+    default=900,
+    show_default=True,
+    help="Seconds a whole notebook may run.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+def grade(
+    lab: str,
+    submissions: tuple[Path, ...],
+    out: Path,
+    cell_timeout: float,
+    total_timeout: float,
+    as_json: bool,
+) -> None:
+    """Grade submitted notebooks of LAB (e.g. 01) found in SUBMISSIONS (files or folders).
+
+    Each submission runs in a fresh local backend; the lab's checks then read what it did.
+    Writes grades.csv, a JSON file, Gradescope's results.json and a feedback page per student.
+    """
+    from .checks import UnknownLab, normalize_lab
+    from .checks import lab_checks as checks_of
+    from .grading.execute import Limits
+    from .grading.grade import find_submissions, grade_all
+    from .grading.reports import write_class_table, write_student, write_summary
+
+    try:
+        lab = normalize_lab(lab)
+        checks_of(lab)
+    except UnknownLab as exc:
+        raise click.BadParameter(str(exc), param_hint="LAB") from None
+    paths = find_submissions(list(submissions))
+    if not paths:
+        console.print("[red]No .ipynb files found in[/red] " + ", ".join(map(str, submissions)))
+        sys.exit(EXIT_NOTHING_TO_GRADE)
+    limits = Limits(cell_timeout=cell_timeout, total_timeout=total_timeout)
+    with Progress(
+        TextColumn("[bold]grading lab " + lab),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("", total=len(paths))
+
+        def done(g):  # type: ignore[no-untyped-def]
+            write_student(g, out)
+            progress.console.print(
+                f"{g.student}: {g.score:g}/{g.max_score:g} — {g.execution.summary}"
+            )
+            progress.update(task, advance=1, description=g.student)
+
+        grades = grade_all(paths, lab, limits, on_done=done)
+    write_class_table(grades, out)
+    summary = write_summary(grades, out, lab)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        table = Table("student", "score", "status")
+        for g in grades:
+            table.add_row(g.student, f"{g.score:g}/{g.max_score:g}", g.execution.status)
+        Console().print(table)
+        click.echo(
+            f"reports in {out}/ (grades.csv, <student>.json, <student>/results.json, feedback)"
+        )
+
+
+# ----------------------------------------------------------------------------- check / labs / slides
+
+
+@main.command("check")
+@click.argument("lab")
+def check_cmd(lab: str) -> None:
+    """Run LAB's checks against the shared local backend, as check() does in a notebook."""
+    from .backend.process import running_backend
+    from .checks.notebook import check
+
+    running = running_backend()
+    if running is None:
+        console.print("no local backend is running: `course backend start`")
+        sys.exit(EXIT_BACKEND)
+    os.environ.setdefault("COURSE_ENDPOINT", running.url)
+    report = check(lab)
+    click.echo(repr(report))
+    if report.score < report.max_score:
+        sys.exit(EXIT_FAILED)
+
+
+@main.command()
+def labs() -> None:
+    """List the labs and their checks with points."""
+    from .checks import available_labs, lab_checks, lab_module
+
+    for lab in available_labs():
+        checks = lab_checks(lab)
+        total = sum(c.points for c in checks)
+        click.echo(f"{lab} {getattr(lab_module(lab), 'TITLE', '')} ({total:g} points)")
+        for c in checks:
+            click.echo(f"    {c.qualified_id:<40} {c.points:>3g}  {c.kind}")
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output folder (default slides/build).",
+)
+def slides(out: Path | None) -> None:
+    """Build the offline HTML slide decks."""
+    from .slides import build_slides
+
+    for path in build_slides(out):
+        click.echo(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,283 @@
+"""Execute one submitted notebook in a real Jupyter kernel, under limits, and say what happened.
+
+nbclient runs the cells; this module adds what grading needs on top of it: a time limit per cell
+and for the whole notebook, an output budget (a cell that prints megabytes does not fill the
+grader's memory), execution that goes on after a failing cell (as nbgrader does), a stop when the
+kernel dies or ignores an interrupt, and a record of every problem by cell.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat import NotebookNode
+
+ANSWER_MARKER = "<<course-answers>>"
+ProblemKind = Literal[
+    "error", "timeout", "dead-kernel", "stuck-kernel", "output-truncated", "not-run"
+]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long and how loud a submission may be."""
+
+    cell_timeout: float = 120.0
+    total_timeout: float = 900.0
+    output_bytes: int = 2_000_000
+
+
+@dataclass
+class CellProblem:
+    """Something that went wrong in one cell (``cell`` counts code cells from 1)."""
+
+    cell: int
+    kind: ProblemKind
+    message: str
+    source: str = ""
+
+
+@dataclass
+class Execution:
+    """What running a notebook did."""
+
+    status: Literal["completed", "stopped", "unreadable", "wrong-lab", "empty", "crashed"]
+    summary: str
+    code_cells: int = 0
+    cells_run: int = 0
+    duration: float = 0.0
+    problems: list[CellProblem] = field(default_factory=list)
+    answers: dict[str, Any] = field(default_factory=dict)
+    stopped_at: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _GradingClient(NotebookClient):
+    """nbclient with an output budget and a record of which cells hit their time limit."""
+
+    def __init__(self, nb: NotebookNode, output_budget: int, **kw: Any) -> None:
+        super().__init__(nb, **kw)
+        self.output_budget = output_budget
+        self.output_used = 0
+        self.truncated: set[int] = set()
+        self.timed_out = False
+
+    def output(
+        self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None, cell_index: int
+    ) -> NotebookNode | None:
+        size = len(json.dumps(msg.get("content", {}), default=str))
+        if self.output_used + size > self.output_budget:
+            if cell_index not in self.truncated:
+                self.truncated.add(cell_index)
+                outs.append(
+                    nbformat.v4.new_output(
+                        "stream",
+                        name="stderr",
+                        text=f"[the grader dropped further output: over {self.output_budget:,} bytes]\n",
+                    )
+                )
+            return None
+        self.output_used += size
+        return super().output(outs, msg, display_id, cell_index)
+
+    async def _async_handle_timeout(self, timeout: int, cell: NotebookNode | None = None) -> Any:
+        self.timed_out = True
+        return await super()._async_handle_timeout(timeout, cell)
+
+
+def _excerpt(source: str, lines: int = 3) -> str:
+    body = source.strip().splitlines()
+    return "\n".join(body[:lines]) + ("\n…" if len(body) > lines else "")
+
+
+def _error_of(cell: NotebookNode) -> str | None:
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            return f"{out.get('ename', 'Error')}: {out.get('evalue', '')}".strip()
+    return None
+
+
+def answers_cell(names: list[str]) -> NotebookNode:
+    """A cell that prints the notebook's answer variables as JSON, after everything else ran."""
+    code = (
+        "import json as _course_json\n"
+        f"_course_names = {names!r}\n"
+        "def _course_value(v):\n"
+        "    try:\n"
+        "        _course_json.dumps(v)\n"
+        "        return v\n"
+        "    except (TypeError, ValueError):\n"
+        "        return repr(v)\n"
+        f"print({ANSWER_MARKER!r} + _course_json.dumps("
+        "{n: _course_value(globals()[n]) for n in _course_names if n in globals()}))"
+    )
+    return nbformat.v4.new_code_cell(code)
+
+
+def _read_answers(cell: NotebookNode) -> dict[str, Any]:
+    for out in cell.get("outputs", []):
+        for line in str(out.get("text", "")).splitlines():
+            if line.startswith(ANSWER_MARKER):
+                try:
+                    return json.loads(line[len(ANSWER_MARKER) :])
+                except ValueError:
+                    return {}
+    return {}
+
+
+def execute_notebook(
+    nb: NotebookNode,
+    *,
+    env: dict[str, str],
+    cwd: Path,
+    limits: Limits,
+    answer_names: list[str] | None = None,
+) -> Execution:
+    """Run every code cell of ``nb`` in a fresh kernel; ``nb`` is updated with the outputs.
+
+    Never raises for anything the notebook does: problems are returned, cell by cell.
+    """
+    code_indices = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()]
+    result = Execution(status="completed", summary="", code_cells=len(code_indices))
+    if not code_indices:
+        result.status, result.summary = "empty", "the notebook has no code to run"
+        return result
+
+    client = _GradingClient(
+        nb,
+        limits.output_bytes,
+        timeout=int(limits.cell_timeout),
+        allow_errors=True,
+        interrupt_on_timeout=True,
+        error_on_timeout={"ename": "CellTimeoutError", "evalue": "time limit", "traceback": []},
+        kernel_name="python3",
+        iopub_timeout=4,
+        shutdown_kernel="immediate",
+        resources={"metadata": {"path": str(cwd)}},
+    )
+    started = time.monotonic()
+    deadline = started + limits.total_timeout
+    try:
+        # The kernel's own stderr is the kernel's chatter, not the student's (that goes to iopub).
+        with client.setup_kernel(env=env, cwd=str(cwd), stderr=subprocess.DEVNULL):
+            _run_cells(client, nb, code_indices, deadline, limits, result)
+            kernel_gone = any(p.kind in ("dead-kernel", "stuck-kernel") for p in result.problems)
+            if answer_names and not kernel_gone:
+                result.answers = _collect_answers(client, nb, answer_names)
+    except Exception as exc:  # the kernel failed to start or nbclient itself broke
+        if result.status == "completed":
+            result.status = "crashed"
+            result.summary = f"the kernel could not run the notebook: {type(exc).__name__}: {exc}"
+    result.duration = round(time.monotonic() - started, 2)
+    if not result.summary:
+        failed = sum(1 for p in result.problems if p.kind in ("error", "timeout"))
+        result.summary = f"ran all {result.code_cells} code cells" + (
+            f"; {failed} of them failed" if failed else ""
+        )
+    return result
+
+
+def _run_cells(
+    client: _GradingClient,
+    nb: NotebookNode,
+    code_indices: list[int],
+    deadline: float,
+    limits: Limits,
+    result: Execution,
+) -> None:
+    for number, index in enumerate(code_indices, start=1):
+        cell = nb.cells[index]
+        remaining = deadline - time.monotonic()
+        if remaining <= 1:
+            result.status, result.stopped_at = "stopped", number
+            result.summary = (
+                f"the notebook's time limit ({limits.total_timeout:g} s) ran out before code cell "
+                f"{number}; cells {number}-{len(code_indices)} did not run"
+            )
+            return
+        client.timeout = int(min(limits.cell_timeout, remaining))
+        client.timed_out = False
+        try:
+            client.execute_cell(cell, index)
+        except DeadKernelError:
+            result.cells_run = number
+            result.status, result.stopped_at = "stopped", number
+            result.problems.append(
+                CellProblem(
+                    number,
+                    "dead-kernel",
+                    "the kernel died while running this cell",
+                    _excerpt(cell.source),
+                )
+            )
+            result.summary = f"the kernel died in code cell {number}; later cells did not run"
+            return
+        except CellTimeoutError:
+            client.timed_out = True
+        result.cells_run = number
+        if index in client.truncated:
+            result.problems.append(
+                CellProblem(
+                    number,
+                    "output-truncated",
+                    f"output over {limits.output_bytes:,} bytes was dropped",
+                )
+            )
+        if client.timed_out:
+            result.problems.append(
+                CellProblem(
+                    number,
+                    "timeout",
+                    f"stopped after its time limit of {client.timeout} s",
+                    _excerpt(cell.source),
+                )
+            )
+            if not _kernel_responds(client):
+                result.status, result.stopped_at = "stopped", number
+                result.problems.append(
+                    CellProblem(
+                        number, "stuck-kernel", "the kernel ignored the interrupt and stayed busy"
+                    )
+                )
+                result.summary = (
+                    f"code cell {number} ran past its time limit and would not stop; "
+                    "later cells did not run"
+                )
+                return
+        elif error := _error_of(cell):
+            result.problems.append(CellProblem(number, "error", error, _excerpt(cell.source)))
+
+
+def _kernel_responds(client: _GradingClient, timeout: int = 10) -> bool:
+    """After an interrupt: does the kernel answer a trivial request within ``timeout`` s?"""
+    client.timeout = timeout
+    client.timed_out = False
+    try:
+        msg_id = client.kc.execute("pass", store_history=False)
+        reply = client.wait_for_reply(msg_id)
+    except Exception:
+        return False
+    return reply is not None and not client.timed_out
+
+
+def _collect_answers(client: _GradingClient, nb: NotebookNode, names: list[str]) -> dict[str, Any]:
+    cell = answers_cell(names)
+    nb.cells.append(cell)
+    try:
+        client.timeout = 30
+        client.execute_cell(cell, len(nb.cells) - 1, store_history=False)
+        return _read_answers(cell)
+    except Exception:
+        return {}
+    finally:
+        nb.cells.pop()

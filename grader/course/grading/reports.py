@@ -1,0 +1,186 @@
+"""Write grades in the formats courses use.
+
+In ``out/``: ``grades.csv`` (one row a student, one column a check), ``<submission>.json`` per
+student, and a folder ``<submission>/`` per student with Gradescope's ``results.json``, a
+feedback page (``feedback.md`` and ``feedback.html``) and the executed notebook.
+Markdown is rendered to HTML with markdown-it-py, with raw HTML disabled so nothing a submission
+printed can inject markup into the page.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from markdown_it import MarkdownIt
+
+from ..checks.api import CheckResult
+from .grade import Grade
+
+OUTCOME_LABEL = {
+    "passed": "✅ passed",
+    "failed": "❌ failed",
+    "not_attempted": "⬜ not attempted",
+    "not_checkable": "➖ not checkable here",
+}
+
+HTML_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Lab {lab} feedback — {student}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;
+line-height:1.5}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3rem .6rem}}
+code,pre{{background:#f4f4f4}}pre{{padding:.5rem;overflow:auto}}</style></head>
+<body>{body}</body></html>
+"""
+
+
+def _table_safe(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+_markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def feedback_markdown(grade: Grade) -> str:
+    """The student's feedback page, in Markdown: score, every check, what to fix, cell problems."""
+    lines = [
+        f"# Lab {grade.lab} — {grade.student}",
+        "",
+        f"**Score: {grade.score:g} / {grade.max_score:g}**",
+        "",
+        f"Running the notebook: {grade.execution.summary}.",
+        "",
+    ]
+    if grade.execution.stopped_at:
+        lines += [
+            f"**Execution stopped at code cell {grade.execution.stopped_at}**; "
+            "the checks read what had been done by then.",
+            "",
+        ]
+    lines += ["| check | points | result |", "|---|---|---|"]
+    for r in grade.results:
+        lines.append(f"| `{r.id}` | {r.points:g} / {r.max_points:g} | {OUTCOME_LABEL[r.outcome]} |")
+    todo = [r for r in grade.results if r.outcome != "passed"]
+    if todo:
+        lines += ["", "## What to fix"]
+        for r in todo:
+            lines += ["", f"### `{r.id}` — {OUTCOME_LABEL[r.outcome]}", "", r.statement, ""]
+            if r.message:
+                lines.append(f"- **Why:** {_table_safe(r.message)}")
+            lines.append(f"- **Hint:** {r.hint}")
+    if grade.execution.problems:
+        lines += ["", "## Cells that did not run cleanly", ""]
+        for p in grade.execution.problems:
+            lines.append(f"- Code cell {p.cell}: **{p.kind}** — {_table_safe(p.message)}")
+            if p.source:
+                fence = "````" if "```" in p.source else "```"
+                lines += [
+                    "",
+                    f"  {fence}",
+                    *(f"  {x}" for x in p.source.splitlines()),
+                    f"  {fence}",
+                    "",
+                ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def feedback_html(grade: Grade) -> str:
+    """The student's feedback page, as a standalone HTML page."""
+    from html import escape
+
+    body = _markdown.render(feedback_markdown(grade))
+    return HTML_PAGE.format(lab=grade.lab, student=escape(grade.student), body=body)
+
+
+def gradescope_results(grade: Grade) -> dict[str, Any]:
+    """Gradescope's ``results.json`` for one submission (autograder specification fields)."""
+
+    def test(number: int, r: CheckResult) -> dict[str, Any]:
+        output = r.statement
+        if r.outcome != "passed":
+            output += f"\n\n{OUTCOME_LABEL[r.outcome]}: {r.message}\nHint: {r.hint}"
+        return {
+            "score": r.points,
+            "max_score": r.max_points,
+            "status": "passed" if r.passed else "failed",
+            "name": r.id,
+            "name_format": "text",
+            "number": str(number),
+            "output": output,
+            "output_format": "text",
+            "visibility": "visible",
+        }
+
+    return {
+        "score": grade.score,
+        "execution_time": round(grade.duration, 2),
+        "output": feedback_markdown(grade),
+        "output_format": "md",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [test(i, r) for i, r in enumerate(grade.results, start=1)],
+    }
+
+
+def write_student(grade: Grade, out: Path) -> None:
+    """Write one student's JSON, results.json, feedback pages and executed notebook."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{grade.student}.json").write_text(json.dumps(grade.to_json(), indent=2))
+    folder = out / grade.student
+    folder.mkdir(exist_ok=True)
+    (folder / "results.json").write_text(json.dumps(gradescope_results(grade), indent=2))
+    (folder / "feedback.md").write_text(feedback_markdown(grade))
+    (folder / "feedback.html").write_text(feedback_html(grade))
+    if grade.notebook is not None:
+        nbformat.write(grade.notebook, folder / "executed.ipynb")
+
+
+def write_class_table(grades: list[Grade], out: Path) -> Path:
+    """The class CSV: one row a student, one column a check (points earned), then the total."""
+    out.mkdir(parents=True, exist_ok=True)
+    check_ids: list[str] = []
+    for grade in grades:
+        for r in grade.results:
+            if r.id not in check_ids:
+                check_ids.append(r.id)
+    path = out / "grades.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "submission", "status", *check_ids, "score", "max_score"])
+        for grade in grades:
+            points = {r.id: f"{r.points:g}" for r in grade.results}
+            writer.writerow(
+                [
+                    grade.student,
+                    grade.path.name,
+                    grade.execution.status,
+                    *(points.get(c, "") for c in check_ids),
+                    f"{grade.score:g}",
+                    f"{grade.max_score:g}",
+                ]
+            )
+    return path
+
+
+def write_summary(grades: list[Grade], out: Path, lab: str) -> dict[str, Any]:
+    """A versioned summary of the whole run (also what ``course grade --json`` prints)."""
+    summary = {
+        "version": 1,
+        "lab": lab,
+        "submissions": [
+            {
+                "student": g.student,
+                "submission": g.path.name,
+                "score": g.score,
+                "max_score": g.max_score,
+                "status": g.execution.status,
+                "summary": g.execution.summary,
+            }
+            for g in grades
+        ],
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    return summary

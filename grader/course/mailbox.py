@@ -1,0 +1,59 @@
+"""Read the local backend's mailbox from a notebook: ``mailbox().messages(to=...)``.
+
+On a real account there is no kit mailbox: mail goes to real inboxes, and this says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.parse
+import urllib.request
+from typing import Any
+
+
+class NoMailbox(RuntimeError):
+    """The notebook is connected to a real account, where mail goes to real inboxes."""
+
+
+class Mailbox:
+    """The local backend's mailbox, over HTTP."""
+
+    def __init__(self, endpoint_url: str) -> None:
+        self.endpoint_url = endpoint_url.rstrip("/")
+
+    @property
+    def web_page(self) -> str:
+        """The mailbox's address for a browser."""
+        return f"{self.endpoint_url}/_course/mailbox"
+
+    def messages(self, to: str | None = None) -> list[dict[str, Any]]:
+        """Every mail delivered (to ``to`` if given), oldest first."""
+        query = f"?{urllib.parse.urlencode({'to': to})}" if to else ""
+        with urllib.request.urlopen(
+            f"{self.endpoint_url}/_course/mailbox/messages{query}", timeout=10
+        ) as r:
+            return json.loads(r.read())
+
+    def wait_for(
+        self, to: str, subject_contains: str = "", timeout: float = 10.0
+    ) -> dict[str, Any]:
+        """The newest mail to ``to`` whose subject contains the text, waiting up to ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [m for m in self.messages(to) if subject_contains in m["subject"]]
+            if found:
+                return found[-1]
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no mail to {to} with {subject_contains!r} in the subject")
+            time.sleep(0.2)
+
+
+def mailbox() -> Mailbox:
+    """The mailbox of the backend this notebook is connected to."""
+    if os.environ.get("COURSE_BACKEND", "local") != "local" or not os.environ.get(
+        "COURSE_ENDPOINT"
+    ):
+        raise NoMailbox("connected to a real account (or not connected): read your own inbox")
+    return Mailbox(os.environ["COURSE_ENDPOINT"])

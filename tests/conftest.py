@@ -1,0 +1,87 @@
+"""Shared fixtures: a real backend process, boto3 clients on it, and notebook grading helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import nbformat
+import pytest
+from course.backend.process import Backend
+from course.checks import lab_checks
+from course.checks.api import CheckResult, run_check
+from course.checks.context import Aws
+from course.grading.execute import Limits
+from course.grading.grade import Grade, grade_submission
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def backend_process() -> Iterator[Backend]:
+    """One backend server process for the whole test session."""
+    backend = Backend.start()
+    yield backend
+    backend.stop()
+
+
+@pytest.fixture
+def backend(backend_process: Backend) -> Backend:
+    """The session's backend, wiped clean (resources, flow and clock) for this test."""
+    backend_process.reset()
+    return backend_process
+
+
+def make_client(backend: Backend, service: str, region: str = "us-east-1") -> Any:
+    """A plain boto3 client on ``backend``, as a student's notebook would make it."""
+    return boto3.client(
+        service,
+        endpoint_url=backend.url,
+        region_name=region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+@pytest.fixture
+def sqs(backend: Backend) -> Any:
+    return make_client(backend, "sqs")
+
+
+@pytest.fixture
+def aws(backend: Backend) -> Aws:
+    """The checks' view of the backend, as the grader builds it."""
+    return Aws(backend.url)
+
+
+def check_results(lab: str, aws: Aws) -> dict[str, CheckResult]:
+    """Run every check of ``lab`` against ``aws``; results keyed by short id (``queue-exists``)."""
+    fresh = Aws(aws.endpoint_url, answers=aws._answers)  # a new flow read for each call
+    return {c.id: run_check(c, fresh) for c in lab_checks(lab)}
+
+
+def notebook_file(path: Path, cells: list[str], lab: str | None = None) -> Path:
+    """Write a notebook of code cells (tagged as ``lab``'s when given)."""
+    metadata: dict[str, Any] = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+    }
+    if lab:
+        metadata["course"] = {"lab": lab}
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(c) for c in cells], metadata=metadata
+    )
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture
+def grade_cells(tmp_path: Path) -> Callable[..., Grade]:
+    """Grade a notebook made of the given code cells, through the real grading pipeline."""
+
+    def run(lab: str, cells: list[str], name: str = "submission", **limits: float) -> Grade:
+        path = notebook_file(tmp_path / f"{name}.ipynb", cells, lab)
+        return grade_submission(path, lab, Limits(**limits) if limits else None)
+
+    return run

@@ -1,0 +1,72 @@
+"""The server-side flow record holds each request and response, in boto3's shape, per protocol."""
+
+from __future__ import annotations
+
+import json
+
+from course.backend.process import Backend
+from course.flow import Flow
+
+from .conftest import make_client
+
+
+def _calls(backend: Backend) -> Flow:
+    return Flow.from_json(backend.flow())
+
+
+def test_json_protocol_request_and_response_of_sqs(backend: Backend) -> None:
+    sqs = make_client(backend, "sqs")
+    url = sqs.create_queue(QueueName="recorded")["QueueUrl"]
+    sent = sqs.send_message(
+        QueueUrl=url,
+        MessageBody=json.dumps({"name": "An"}),
+        MessageAttributes={"kind": {"DataType": "String", "StringValue": "person"}},
+    )
+    received = sqs.receive_message(QueueUrl=url, MessageSystemAttributeNames=["All"])
+    flow = _calls(backend)
+    send = flow.calls_to("sqs", "SendMessage")[0]
+    assert send.request["MessageBody"] == '{"name": "An"}'
+    assert send.request["MessageAttributes"]["kind"]["StringValue"] == "person"
+    assert send.response["MessageId"] == sent["MessageId"]
+    receive = flow.calls_to("sqs", "ReceiveMessage", queue="recorded")[0]
+    assert receive.response["Messages"][0]["MessageId"] == received["Messages"][0]["MessageId"]
+    assert receive.response["Messages"][0]["Attributes"]["ApproximateReceiveCount"] == "1"
+    assert [c.seq for c in flow] == sorted(c.seq for c in flow)
+
+
+def test_query_protocol_request_and_response_of_sns(backend: Backend) -> None:
+    sns = make_client(backend, "sns")
+    topic = sns.create_topic(Name="recorded-topic")["TopicArn"]
+    published = sns.publish(
+        TopicArn=topic,
+        Message="hello",
+        Subject="Hello from the course",
+        MessageAttributes={"env": {"DataType": "String", "StringValue": "dev"}},
+    )
+    publish = _calls(backend).calls_to("sns", "Publish")[0]
+    assert publish.request == {
+        "TopicArn": topic,
+        "Message": "hello",
+        "Subject": "Hello from the course",
+        "MessageAttributes": {"env": {"DataType": "String", "StringValue": "dev"}},
+    }
+    assert publish.response == {"MessageId": published["MessageId"]}
+
+
+def test_errors_are_recorded_with_their_aws_code(backend: Backend) -> None:
+    sqs = make_client(backend, "sqs")
+    try:
+        sqs.get_queue_url(QueueName="does-not-exist")
+    except sqs.exceptions.QueueDoesNotExist:
+        pass
+    failed = _calls(backend).calls_to("sqs", "GetQueueUrl", ok=False)[0]
+    assert failed.status == 400
+    assert "NonExistentQueue" in failed.error_code
+
+
+def test_rest_json_protocol_of_sesv2(backend: Backend) -> None:
+    sesv2 = make_client(backend, "sesv2")
+    sesv2.create_email_identity(EmailIdentity="learner@example.net")
+    call = _calls(backend).calls_to("sesv2", "CreateEmailIdentity")[0]
+    assert call.request["EmailIdentity"] == "learner@example.net"
+    assert call.response["IdentityType"] == "EMAIL_ADDRESS"
