@@ -293,9 +293,14 @@ def labs() -> None:
 )
 def slides(out: Path | None) -> None:
     """Build the offline HTML slide decks."""
-    from .slides import build_slides
+    from .slides import SlideBuildError, build_slides
 
-    for path in build_slides(out):
+    try:
+        paths = build_slides(out)
+    except SlideBuildError as exc:
+        console.print(f"[red]The slides did not build:[/red] {exc}")
+        sys.exit(EXIT_FAILED)
+    for path in paths:
         click.echo(f"wrote {path}")
 
 
