@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from course.backend.process import Backend
 from course.flow import Flow
 
@@ -55,10 +57,8 @@ def test_query_protocol_request_and_response_of_sns(backend: Backend) -> None:
 
 def test_errors_are_recorded_with_their_aws_code(backend: Backend) -> None:
     sqs = make_client(backend, "sqs")
-    try:
+    with pytest.raises(sqs.exceptions.QueueDoesNotExist):
         sqs.get_queue_url(QueueName="does-not-exist")
-    except sqs.exceptions.QueueDoesNotExist:
-        pass
     failed = _calls(backend).calls_to("sqs", "GetQueueUrl", ok=False)[0]
     assert failed.status == 400
     assert "NonExistentQueue" in failed.error_code

@@ -88,7 +88,7 @@ class Flow:
         queue: str | None = None,
         ok: bool | None = None,
     ) -> list[ApiCall]:
-        """Calls to ``service`` (any of ``actions`` if given), optionally on one queue and by outcome."""
+        """Calls to ``service`` (any of ``actions``), optionally on one queue and by outcome."""
         found = []
         for call in self.calls:
             if call.service != service or (actions and call.action not in actions):

@@ -39,7 +39,7 @@ class Mailbox:
     def wait_for(
         self, to: str, subject_contains: str = "", timeout: float = 10.0
     ) -> dict[str, Any]:
-        """The newest mail to ``to`` whose subject contains the text, waiting up to ``timeout`` s."""
+        """The newest mail to ``to`` with the text in its subject; waits up to ``timeout`` s."""
         deadline = time.monotonic() + timeout
         while True:
             found = [m for m in self.messages(to) if subject_contains in m["subject"]]

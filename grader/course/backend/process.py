@@ -7,6 +7,7 @@ backend whose address is kept in a state file (see ``shared_backend``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -52,8 +53,15 @@ class Backend:
         workdir = Path(tempfile.mkdtemp(prefix="course-backend-"))
         ready = workdir / "ready.json"
         log_path = log_path or workdir / "backend.log"
-        env = {**os.environ, "COURSE_ADMIN_TOKEN": token, "PYTHONUNBUFFERED": "1"}
-        env.pop("AWS_ENDPOINT_URL", None)
+        # The server never needs the caller's AWS identity; a stray AWS_PROFILE would break it.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(
+            COURSE_ADMIN_TOKEN=token,
+            PYTHONUNBUFFERED="1",
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_DEFAULT_REGION="us-east-1",
+        )
         log = open(log_path, "ab")  # noqa: SIM115 - handed to the child process
         process = subprocess.Popen(
             [sys.executable, "-m", "course.backend.server", "--ready-file", str(ready)],
@@ -104,10 +112,8 @@ class Backend:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the server: ask politely, then terminate, then kill."""
-        try:
+        with contextlib.suppress(OSError):
             self._post("/_course/shutdown", timeout=1)
-        except OSError:
-            pass
         if self.process is not None:
             try:
                 self.process.wait(timeout=timeout)

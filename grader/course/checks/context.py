@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
 
 from ..connection import DEFAULT_REGION, LOCAL_CREDENTIALS
@@ -74,7 +75,9 @@ class Aws:
                 kwargs["endpoint_url"] = self.endpoint_url
                 kwargs["aws_access_key_id"] = LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]
                 kwargs["aws_secret_access_key"] = LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]
-            self._clients[service] = boto3.session.Session().client(service, **kwargs)
+            self._clients[service] = _session(local=bool(self.endpoint_url)).client(
+                service, **kwargs
+            )
         return self._clients[service]
 
     @property
@@ -91,6 +94,15 @@ class Aws:
         if self._answers is None or name not in self._answers:
             raise NotAttempted(f"the notebook has no variable `{name}` yet")
         return self._answers[name]
+
+
+def _session(local: bool) -> boto3.session.Session:
+    """A boto3 session; for the local backend, one that ignores the caller's AWS profile."""
+    if not local:
+        return boto3.session.Session()
+    # No environment variable names the profile: the caller's AWS_PROFILE must not reach here.
+    core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    return boto3.session.Session(botocore_session=core)
 
 
 def fetch_flow(endpoint_url: str) -> Flow:

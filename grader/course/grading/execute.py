@@ -83,7 +83,8 @@ class _GradingClient(NotebookClient):
                     nbformat.v4.new_output(
                         "stream",
                         name="stderr",
-                        text=f"[the grader dropped further output: over {self.output_budget:,} bytes]\n",
+                        text=f"[the grader dropped further output: over "
+                        f"{self.output_budget:,} bytes]\n",
                     )
                 )
             return None

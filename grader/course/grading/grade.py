@@ -162,7 +162,7 @@ def grade_all(
     limits: Limits | None = None,
     on_done: Callable[[Grade], None] | None = None,
 ) -> list[Grade]:
-    """Grade each submission in turn; ``on_done`` is called after each (for progress and reports)."""
+    """Grade each submission in turn; ``on_done`` runs after each (progress, reports)."""
     grades = []
     for path in paths:
         grade = grade_submission(path, lab, limits)

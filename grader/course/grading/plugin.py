@@ -92,6 +92,7 @@ def run_checks(module_name: str, aws: Aws) -> list[CheckResult]:
         "no:cacheprovider",
         "-p",
         "no:terminal",
+        "--noconftest",  # the caller's own conftest.py (and its fixtures) must not leak in
         "-o",
         "python_files=lab*.py",
         "-o",

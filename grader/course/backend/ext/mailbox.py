@@ -126,7 +126,7 @@ def _json(status: int, document: Any) -> Reply:
 
 @page("/_course/mailbox")
 def mailbox_page(environ: dict[str, Any], body: bytes) -> Reply:
-    """``/_course/mailbox`` (HTML), ``/_course/mailbox/messages[?to=]`` and ``.../messages/<id>`` (JSON)."""
+    """The mailbox page (HTML), ``messages[?to=]`` and ``messages/<id>`` (JSON)."""
     path = environ.get("PATH_INFO", "")
     query = parse_qs(environ.get("QUERY_STRING", ""))
     to = query.get("to", [None])[0]
@@ -158,5 +158,6 @@ def _html_page(mails: list[Mail]) -> str:
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Course mailbox</title>"
         "<style>body{font-family:system-ui,sans-serif;max-width:50rem;margin:2rem auto}"
         "article{border-bottom:1px solid #ccc}pre{white-space:pre-wrap}</style></head><body>"
-        f"<h1>Course mailbox ({len(mails)})</h1>{''.join(items) or '<p>No mail yet.</p>'}</body></html>"
+        f"<h1>Course mailbox ({len(mails)})</h1>"
+        f"{''.join(items) or '<p>No mail yet.</p>'}</body></html>"
     )

@@ -1,0 +1,71 @@
+"""The command line: help that answers, named exit codes, reports written where asked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from course.cli import EXIT_NOTHING_TO_GRADE, main
+
+from .conftest import notebook_file
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["grade"], ["build"], ["backend"], ["start"], ["labs"], ["slides"]]
+)
+def test_help_answers(command: list[str]) -> None:
+    result = CliRunner().invoke(main, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+
+
+def test_grade_with_an_unknown_lab_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["grade", "42", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "there is no lab 42" in result.output
+
+
+def test_grade_with_no_notebooks_says_so(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a notebook")
+    result = CliRunner().invoke(main, ["grade", "01", str(tmp_path)])
+    assert result.exit_code == EXIT_NOTHING_TO_GRADE
+    assert "No .ipynb files" in result.output
+
+
+def test_labs_lists_every_check_with_points() -> None:
+    result = CliRunner().invoke(main, ["labs"])
+    assert result.exit_code == 0
+    assert "lab01.queue-attributes" in result.output and "(10 points)" in result.output
+
+
+@pytest.mark.slow
+def test_grade_writes_every_report(tmp_path: Path) -> None:
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    notebook_file(
+        submissions / "an.ipynb",
+        ['import boto3\nboto3.client("sqs").create_queue(QueueName="lab-standard-queue")'],
+        lab="01",
+    )
+    (submissions / "binh.ipynb").write_text("{")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["grade", "01", str(submissions), "--out", str(out), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout[result.stdout.index("{") :])
+    assert summary["version"] == 1
+    assert [(s["student"], s["score"]) for s in summary["submissions"]] == [("an", 1), ("binh", 0)]
+    for name in (
+        "grades.csv",
+        "summary.json",
+        "an.json",
+        "binh.json",
+        "an/results.json",
+        "an/feedback.html",
+        "an/feedback.md",
+        "an/executed.ipynb",
+    ):
+        assert (out / name).exists(), name

@@ -1,0 +1,54 @@
+"""CI proves the grader can fail: every solution scores full marks, every student copy zero.
+
+Each notebook runs through the real pipeline (fresh backend process, nbclient in a real kernel,
+the lab's pytest checks in this process).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from course.checks import available_labs
+from course.grading.grade import grade_submission
+
+from .conftest import ROOT
+
+pytestmark = pytest.mark.slow
+GRADED = [p for p in sorted((ROOT / "solutions").glob("*.ipynb")) if p.name[:2] in available_labs()]
+
+
+def test_every_lab_with_checks_has_a_solution() -> None:
+    assert {p.name[:2] for p in GRADED} == set(available_labs())
+
+
+@pytest.mark.parametrize("solution", GRADED, ids=lambda p: p.stem)
+def test_the_solution_scores_full_marks(solution: Path) -> None:
+    grade = grade_submission(solution, solution.name[:2])
+    failing = {r.id: r.message for r in grade.results if not r.passed}
+    assert failing == {}, grade.execution.summary
+    assert grade.score == grade.max_score > 0
+    assert grade.execution.problems == []
+
+
+@pytest.mark.parametrize("solution", GRADED, ids=lambda p: p.stem)
+def test_the_unmodified_student_copy_scores_zero(solution: Path) -> None:
+    student = ROOT / "labs" / solution.name
+    grade = grade_submission(student, solution.name[:2])
+    assert grade.score == 0
+    assert {r.outcome for r in grade.results} <= {"not_attempted", "failed"}
+    assert any(
+        p.kind == "error" and "NotImplementedError" in p.message for p in grade.execution.problems
+    )
+
+
+def test_plain_boto3_without_the_kit_is_graded_the_same(tmp_path: Path) -> None:
+    """A submission that never imports the kit: the grader's environment points boto3 at the backend."""
+    nb = nbformat.read(ROOT / "solutions" / "01-sqs-basics.ipynb", as_version=4)
+    nb.cells = [c for c in nb.cells if "from course" not in c.source and "check(" not in c.source]
+    assert not any("course" in c.source for c in nb.cells if c.cell_type == "code")
+    path = tmp_path / "plain.ipynb"
+    nbformat.write(nb, path)
+    grade = grade_submission(path, "01")
+    assert grade.score == grade.max_score == 10, grade.execution.summary
