@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from course.backend.process import Backend
 from course.flow import Flow
 

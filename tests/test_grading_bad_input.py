@@ -84,7 +84,10 @@ def test_an_endless_loop_is_stopped_and_later_cells_still_run(
 
 
 def test_a_loop_that_swallows_interrupts_stops_execution(grade_cells: Callable[..., Grade]) -> None:
-    stubborn = "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass"
+    stubborn = (
+        "while True:\n    try:\n        while True:\n            pass\n"
+        "    except BaseException:\n        pass"
+    )
     grade = grade_cells("01", [CREATE, stubborn, SEND], cell_timeout=3)
     assert grade.execution.status == "stopped" and grade.execution.stopped_at == 2
     kinds = [p.kind for p in grade.execution.problems]
@@ -124,9 +127,12 @@ def test_a_submission_cannot_reset_the_backend_or_its_clock(
 ) -> None:
     tamper = """import os, urllib.request, urllib.error
 codes = []
-for path in ("/_course/reset", "/moto-api/reset", "/_course/clock?advance=3600", "/_course/shutdown"):
+base = os.environ["AWS_ENDPOINT_URL"]
+paths = ("/_course/reset", "/moto-api/reset", "/_course/clock?advance=3600", "/_course/shutdown")
+for path in paths:
     try:
-        urllib.request.urlopen(urllib.request.Request(os.environ["AWS_ENDPOINT_URL"] + path, data=b"", method="POST"))
+        request = urllib.request.Request(base + path, data=b"", method="POST")
+        urllib.request.urlopen(request)
         codes.append(200)
     except urllib.error.HTTPError as e:
         codes.append(e.code)

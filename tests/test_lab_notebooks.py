@@ -44,7 +44,7 @@ def test_the_unmodified_student_copy_scores_zero(solution: Path) -> None:
 
 
 def test_plain_boto3_without_the_kit_is_graded_the_same(tmp_path: Path) -> None:
-    """A submission that never imports the kit: the grader's environment points boto3 at the backend."""
+    """A submission that never imports the kit: the grader's environment points boto3 there."""
     nb = nbformat.read(ROOT / "solutions" / "01-sqs-basics.ipynb", as_version=4)
     nb.cells = [c for c in nb.cells if "from course" not in c.source and "check(" not in c.source]
     assert not any("course" in c.source for c in nb.cells if c.cell_type == "code")
