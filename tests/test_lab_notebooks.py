@@ -52,3 +52,24 @@ def test_plain_boto3_without_the_kit_is_graded_the_same(tmp_path: Path) -> None:
     nbformat.write(nb, path)
     grade = grade_submission(path, "01")
     assert grade.score == grade.max_score == 10, grade.execution.summary
+
+
+@pytest.mark.parametrize(
+    "solution",
+    [p for p in sorted((ROOT / "solutions").glob("*.ipynb")) if p not in GRADED],
+    ids=lambda p: p.stem,
+)
+def test_labs_without_points_run_cleanly(solution: Path, tmp_path: Path) -> None:
+    import os
+
+    from course.backend.process import Backend
+    from course.connection import scrubbed_environment
+    from course.grading.execute import Limits, execute_notebook
+
+    nb = nbformat.read(solution, as_version=4)
+    with Backend.start() as backend:
+        env = scrubbed_environment(dict(os.environ), backend.url)
+        execution = execute_notebook(nb, env=env, cwd=tmp_path, limits=Limits())
+    assert execution.status == "completed" and execution.problems == []
+    printed = "".join(str(o.get("text", "")) for c in nb.cells for o in c.get("outputs", []))
+    assert "123456789012" in printed and "us-east-1" in printed

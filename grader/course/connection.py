@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 LOCAL = "local"
 AWS = "aws"
@@ -31,6 +32,10 @@ SCRUBBED = (
     "AWS_SHARED_CREDENTIALS_FILE",
     "AWS_CONFIG_FILE",
 )
+
+
+class ConnectionProblem(RuntimeError):
+    """The chosen backend cannot be reached; the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +121,15 @@ def connect(
         os.environ["AWS_DEFAULT_REGION"] = region
         endpoint = None
     boto3.DEFAULT_SESSION = None  # later boto3.client() calls read the new environment
-    account = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
+    try:
+        account = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
+    except (BotoCoreError, ClientError) as exc:
+        if choice == AWS:
+            raise ConnectionProblem(
+                "could not reach your AWS account: configure credentials (aws configure, or "
+                f"AWS_PROFILE) or use the local backend with connect('local'). AWS said: {exc}"
+            ) from None
+        raise ConnectionProblem(f"the local backend at {endpoint} does not answer: {exc}") from None
     _current = Connection(choice, region, account, endpoint)
     if not quiet:
         print(_current.describe())
