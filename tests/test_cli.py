@@ -69,3 +69,25 @@ def test_grade_writes_every_report(tmp_path: Path) -> None:
         "an/executed.ipynb",
     ):
         assert (out / name).exists(), name
+
+
+def test_backend_lifecycle_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COURSE_STATE_DIR", str(tmp_path))
+    runner = CliRunner()
+    try:
+        started = runner.invoke(main, ["start", "--no-lab"])
+        assert (
+            started.exit_code == 0
+            and "Started local AWS backend at http://127.0.0.1:" in started.output
+        )
+        again = runner.invoke(main, ["backend", "start"])
+        assert "already running" in again.output
+        status = runner.invoke(main, ["backend", "status", "--json"])
+        assert json.loads(status.output)["running"] is True
+        assert runner.invoke(main, ["backend", "reset"]).exit_code == 0
+    finally:
+        stopped = runner.invoke(main, ["backend", "stop"])
+    assert stopped.output.strip() == "stopped"
+    assert runner.invoke(main, ["backend", "status"]).exit_code == 4
