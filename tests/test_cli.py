@@ -91,3 +91,16 @@ def test_backend_lifecycle_from_the_command_line(
         stopped = runner.invoke(main, ["backend", "stop"])
     assert stopped.output.strip() == "stopped"
     assert runner.invoke(main, ["backend", "status"]).exit_code == 4
+
+
+def test_submissions_with_the_same_name_get_distinct_reports(tmp_path: Path) -> None:
+    from course.grading.grade import student_names
+
+    a = tmp_path / "solutions" / "01-sqs-basics.ipynb"
+    b = tmp_path / "labs" / "01-sqs-basics.ipynb"
+    c = tmp_path / "an.ipynb"
+    assert student_names([a, b, c]) == {
+        a: "solutions-01-sqs-basics",
+        b: "labs-01-sqs-basics",
+        c: "an",
+    }

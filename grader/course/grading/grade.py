@@ -62,12 +62,17 @@ class Grade:
         }
 
 
-def grade_submission(path: Path, lab: str, limits: Limits | None = None) -> Grade:
-    """Grade one notebook file. Never raises for anything the submission does."""
+def grade_submission(
+    path: Path, lab: str, limits: Limits | None = None, student: str | None = None
+) -> Grade:
+    """Grade one notebook file. Never raises for anything the submission does.
+
+    ``student`` names the submission in reports; it defaults to the file's stem.
+    """
     lab = normalize_lab(lab)
     limits = limits or Limits()
     started = time.monotonic()
-    student = path.stem
+    student = student or path.stem
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception as exc:
@@ -156,6 +161,22 @@ def find_submissions(sources: list[Path]) -> list[Path]:
     return sorted(set(found), key=lambda p: p.name)
 
 
+def student_names(paths: list[Path]) -> dict[Path, str]:
+    """A distinct report name per submission: the file's stem, or ``folder-stem`` where two
+    submissions from different folders share a stem (numbered if even that repeats)."""
+    stems = [p.stem for p in paths]
+    names: dict[Path, str] = {}
+    taken: set[str] = set()
+    for path in paths:
+        name = path.stem if stems.count(path.stem) == 1 else f"{path.parent.name}-{path.stem}"
+        candidate, n = name, 2
+        while candidate in taken:
+            candidate, n = f"{name}-{n}", n + 1
+        taken.add(candidate)
+        names[path] = candidate
+    return names
+
+
 def grade_all(
     paths: list[Path],
     lab: str,
@@ -164,8 +185,9 @@ def grade_all(
 ) -> list[Grade]:
     """Grade each submission in turn; ``on_done`` runs after each (progress, reports)."""
     grades = []
+    names = student_names(paths)
     for path in paths:
-        grade = grade_submission(path, lab, limits)
+        grade = grade_submission(path, lab, limits, names[path])
         grades.append(grade)
         if on_done:
             on_done(grade)
