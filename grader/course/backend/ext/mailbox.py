@@ -43,7 +43,9 @@ class Mail:
 
     @property
     def links(self) -> list[str]:
-        return LINK.findall(self.text + " " + self.html)
+        """Every link in the text and HTML parts, once each, in order of appearance."""
+        found = LINK.findall(self.text + " " + html.unescape(self.html))
+        return list(dict.fromkeys(found))
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "links": self.links}
