@@ -2,7 +2,8 @@
 
     python tests/benchmarks/bench_kit.py [--rounds N] [--labs 01 02 ...]
 
-Measures: backend start-up; check() latency against a populated backend; SQS round trips per
+Measures: backend start-up; check() latency against a populated backend and, per lab, against
+what its solution did; SQS round trips per
 second through the kit's backend (flow recorder and extensions) against plain moto server mode;
 and, per lab, the wall time to grade its solution and its student copy.
 """
@@ -99,6 +100,31 @@ def plain_moto_round_trips() -> float:
         server.wait()
 
 
+def bench_check_after_solution(lab: str, rounds: int) -> list[float]:
+    """check() latency against a backend holding what the lab's solution notebook did."""
+    import tempfile
+
+    import nbformat
+    from course.checks import lab_checks
+    from course.checks.api import run_check
+    from course.checks.context import Aws
+    from course.connection import scrubbed_environment
+    from course.grading.execute import Limits, execute_notebook
+
+    notebook = nbformat.read(next((ROOT / "solutions").glob(f"{lab}-*.ipynb")), as_version=4)
+    times = []
+    with Backend.start() as backend:
+        env = scrubbed_environment(dict(os.environ), backend.url)
+        execute_notebook(notebook, env=env, cwd=Path(tempfile.mkdtemp()), limits=Limits())
+        for _ in range(rounds):
+            started = time.perf_counter()
+            aws = Aws(backend.url, answers={})
+            for definition in lab_checks(lab):
+                run_check(definition, aws)
+            times.append(time.perf_counter() - started)
+    return times
+
+
 def bench_labs(labs: list[str]) -> list[tuple[str, str, float, str]]:
     rows = []
     for lab in labs:
@@ -133,6 +159,12 @@ def main() -> None:
         f"SQS send+receive+delete round trips/s: kit backend {kit:.0f}, "
         f"plain moto server {plain:.0f}"
     )
+    for lab in args.labs:
+        times = bench_check_after_solution(lab, args.rounds)
+        print(
+            f"check('{lab}') after its solution: median {statistics.median(times) * 1000:.0f} ms, "
+            f"max {max(times) * 1000:.0f} ms"
+        )
     for lab, folder, elapsed, score in bench_labs(args.labs):
         print(f"grade lab {lab} {folder:<9}: {elapsed:6.1f} s  score {score}")
 
