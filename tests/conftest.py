@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import nbformat
 import pytest
+from botocore.config import Config
 from course.backend.process import Backend
 from course.checks import lab_checks
 from course.checks.api import CheckResult, run_check
@@ -34,7 +35,9 @@ def backend(backend_process: Backend) -> Backend:
     return backend_process
 
 
-def make_client(backend: Backend, service: str, region: str = "us-east-1") -> Any:
+def make_client(
+    backend: Backend, service: str, region: str = "us-east-1", config: Config | None = None
+) -> Any:
     """A plain boto3 client on ``backend``, as a student's notebook would make it."""
     return boto3.client(
         service,
@@ -42,6 +45,7 @@ def make_client(backend: Backend, service: str, region: str = "us-east-1") -> An
         region_name=region,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
+        config=config,
     )
 
 

@@ -7,20 +7,16 @@ import time
 import urllib.request
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from course.backend.process import Backend
+
+from . import conftest
 
 
 def make_client(backend: Backend, service: str, region: str = "us-east-1") -> Any:
     """A boto3 client on ``backend`` that does not retry, so throttling errors surface."""
-    return boto3.client(
-        service,
-        endpoint_url=backend.url,
-        region_name=region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+    return conftest.make_client(
+        backend, service, region, Config(retries={"max_attempts": 1, "mode": "standard"})
     )
 
 

@@ -55,6 +55,26 @@ def _send(request: ApiRequest, submission: Submission) -> Reply:
     return success(request.call, {"MessageId": message_id})
 
 
+def _send_v1(
+    request: ApiRequest, raw: bytes, recipients: list[str] | None, *, feedback: bool = True
+) -> Reply:
+    """Send an SES v1 message: the envelope comes from the call's Source, set and tags."""
+    p = request.params
+    return _send(
+        request,
+        Submission(
+            request.account_id,
+            request.call.region,
+            raw,
+            envelope_from=p.get("Source"),
+            recipients=recipients,
+            configuration_set=p.get("ConfigurationSetName"),
+            tags=_tags(p.get("Tags")),
+            feedback_address=p.get("ReturnPath") if feedback else None,
+        ),
+    )
+
+
 def _tags(pairs: list[dict[str, str]] | None) -> dict[str, list[str]]:
     tags: dict[str, list[str]] = {}
     for pair in pairs or []:
@@ -116,19 +136,7 @@ def send_email_v1(request: ApiRequest) -> Reply:
         text=body.get("Text", {}).get("Data") if "Text" in body else None,
         html=body.get("Html", {}).get("Data") if "Html" in body else None,
     )
-    return _send(
-        request,
-        Submission(
-            request.account_id,
-            request.call.region,
-            raw,
-            envelope_from=p.get("Source"),
-            recipients=to + cc + bcc,
-            configuration_set=p.get("ConfigurationSetName"),
-            tags=_tags(p.get("Tags")),
-            feedback_address=p.get("ReturnPath"),
-        ),
-    )
+    return _send_v1(request, raw, to + cc + bcc)
 
 
 @before("ses", "SendRawEmail")
@@ -139,18 +147,7 @@ def send_raw_email_v1(request: ApiRequest) -> Reply:
         raw = base64.b64decode(form.get("RawMessage.Data", ""), validate=False)
     except (binascii.Error, ValueError):
         return error(request.call, "InvalidParameterValue", "RawMessage.Data is not base64.")
-    return _send(
-        request,
-        Submission(
-            request.account_id,
-            request.call.region,
-            raw,
-            envelope_from=p.get("Source"),
-            recipients=p.get("Destinations") or None,
-            configuration_set=p.get("ConfigurationSetName"),
-            tags=_tags(p.get("Tags")),
-        ),
-    )
+    return _send_v1(request, raw, p.get("Destinations") or None, feedback=False)
 
 
 @before("ses", "SendTemplatedEmail")
@@ -172,19 +169,7 @@ def send_templated_email_v1(request: ApiRequest) -> Reply:
         text=text,
         html=html,
     )
-    return _send(
-        request,
-        Submission(
-            request.account_id,
-            request.call.region,
-            raw,
-            envelope_from=p.get("Source"),
-            recipients=to + cc + bcc,
-            configuration_set=p.get("ConfigurationSetName"),
-            tags=_tags(p.get("Tags")),
-            feedback_address=p.get("ReturnPath"),
-        ),
-    )
+    return _send_v1(request, raw, to + cc + bcc)
 
 
 # ------------------------------------------------------------------ SES v2
