@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from course.backend.process import Backend, BackendError
@@ -21,6 +23,24 @@ def test_start_answers_over_http_and_stop_ends_the_process() -> None:
         backend.stop()
     assert backend.process is not None and backend.process.poll() is not None
     assert not backend.healthy(timeout=0.5)
+    assert backend.workdir is not None and not backend.workdir.exists()
+
+
+def test_a_backend_with_the_callers_log_leaves_no_temporary_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[Path] = []
+    real_mkdtemp = tempfile.mkdtemp
+
+    def recording_mkdtemp(**kwargs: str) -> str:
+        made.append(Path(real_mkdtemp(**kwargs)))
+        return str(made[-1])
+
+    monkeypatch.setattr("course.backend.process.tempfile.mkdtemp", recording_mkdtemp)
+    with Backend.start(log_path=tmp_path / "backend.log") as backend:
+        assert backend.workdir is None
+        assert len(made) == 1 and not made[0].exists()
+    assert (tmp_path / "backend.log").exists()
 
 
 def test_reset_wipes_resources_and_flow(backend: Backend) -> None:

@@ -72,7 +72,8 @@ class Flow:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Flow:
-        calls = sorted((ApiCall.from_json(c) for c in data.get("calls", [])), key=lambda c: c.seq)
+        # The backend answers in sequence order (the order the calls began).
+        calls = [ApiCall.from_json(c) for c in data.get("calls", [])]
         return cls(calls, int(data.get("dropped", 0)))
 
     def __iter__(self) -> Iterator[ApiCall]:

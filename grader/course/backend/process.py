@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -40,6 +41,7 @@ class Backend:
     admin_token: str
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    workdir: Path | None = None  # a temporary folder this handle owns; removed by stop()
 
     # -- lifecycle
     @classmethod
@@ -52,6 +54,8 @@ class Backend:
         token = secrets.token_hex(16)
         workdir = Path(tempfile.mkdtemp(prefix="course-backend-"))
         ready = workdir / "ready.json"
+        # With a log of the caller's, the temporary folder only carries the ready file.
+        owned = workdir if log_path is None else None
         log_path = log_path or workdir / "backend.log"
         # The server never needs the caller's AWS identity; a stray AWS_PROFILE would break it.
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -69,23 +73,21 @@ class Backend:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env=env,
-            cwd=workdir,
+            cwd=log_path.parent,
             start_new_session=detached,
         )
         log.close()
-        deadline = time.monotonic() + START_TIMEOUT
-        while not ready.exists():
-            if process.poll() is not None:
-                raise BackendError(
-                    f"the backend exited with code {process.returncode} while starting; "
-                    f"its log ({log_path}):\n{_tail(log_path)}"
-                )
-            if time.monotonic() > deadline:
-                process.kill()
-                raise BackendError(f"the backend did not start within {START_TIMEOUT:.0f} s")
-            time.sleep(0.05)
-        port = json.loads(ready.read_text())["port"]
-        backend = cls(f"http://127.0.0.1:{port}", process.pid, token, process, log_path)
+        try:
+            port = _wait_until_ready(process, ready, log_path)
+        except BackendError:
+            if owned is None:  # else the folder keeps the log the message points at
+                shutil.rmtree(workdir, ignore_errors=True)
+            raise
+        if owned is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            ready.unlink()
+        backend = cls(f"http://127.0.0.1:{port}", process.pid, token, process, log_path, owned)
         if not backend.healthy():
             backend.stop()
             raise BackendError(f"the backend on port {port} does not answer its health check")
@@ -111,8 +113,8 @@ class Backend:
         return self._get(f"/_course/flow?since={since}", timeout=30)
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop the server: ask politely, then terminate, then kill."""
-        with contextlib.suppress(OSError):
+        """Stop the server: ask it over HTTP, then kill it; remove its temporary folder."""
+        with contextlib.suppress(OSError, BackendError):
             self._post("/_course/shutdown", timeout=1)
         if self.process is not None:
             try:
@@ -120,12 +122,14 @@ class Backend:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=timeout)
-            return
-        deadline = time.monotonic() + timeout
-        while _alive(self.pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if _alive(self.pid):
-            os.kill(self.pid, signal.SIGKILL)
+        else:
+            deadline = time.monotonic() + timeout
+            while _alive(self.pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if _alive(self.pid):
+                os.kill(self.pid, signal.SIGKILL)
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self) -> Backend:
         return self
@@ -195,6 +199,22 @@ def stop_shared_backend() -> bool:
         return False
     backend.stop()
     return True
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], ready: Path, log_path: Path) -> int:
+    """The port the new server wrote to ``ready``; BackendError if it died or took too long."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while not ready.exists():
+        if process.poll() is not None:
+            raise BackendError(
+                f"the backend exited with code {process.returncode} while starting; "
+                f"its log ({log_path}):\n{_tail(log_path)}"
+            )
+        if time.monotonic() > deadline:
+            process.kill()
+            raise BackendError(f"the backend did not start within {START_TIMEOUT:.0f} s")
+        time.sleep(0.05)
+    return int(json.loads(ready.read_text())["port"])
 
 
 def _alive(pid: int) -> bool:

@@ -24,7 +24,6 @@ from ..checks import answer_names, lab_checks, lab_module, normalize_lab
 from ..checks.api import CheckResult, NotAttempted, outcome_of
 from ..checks.context import Aws
 from ..connection import scrubbed_environment
-from ..flow import Flow
 from .execute import Execution, Limits, execute_notebook
 from .plugin import run_checks
 
@@ -127,11 +126,7 @@ def grade_submission(
             )
             if not backend.healthy():
                 execution.summary += "; the backend stopped answering during the run"
-            aws = Aws(
-                backend.url,
-                answers=execution.answers,
-                flow_loader=lambda: Flow.from_json(backend.flow()),
-            )
+            aws = Aws(backend.url, answers=execution.answers)
             results = run_checks(lab_module(lab).__name__, aws)
         return Grade(student, path, lab, results, execution, time.monotonic() - started, nb)
     except Exception as exc:  # a fault of the grader's own: report it, go on with the next

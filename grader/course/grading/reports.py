@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +89,6 @@ def feedback_markdown(grade: Grade) -> str:
 
 def feedback_html(grade: Grade) -> str:
     """The student's feedback page, as a standalone HTML page."""
-    from html import escape
-
     body = _markdown.render(feedback_markdown(grade))
     return HTML_PAGE.format(lab=grade.lab, student=escape(grade.student), body=body)
 
