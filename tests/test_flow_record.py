@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -69,3 +70,27 @@ def test_rest_json_protocol_of_sesv2(backend: Backend) -> None:
     call = _calls(backend).calls_to("sesv2", "CreateEmailIdentity")[0]
     assert call.request["EmailIdentity"] == "learner@example.net"
     assert call.response["IdentityType"] == "EMAIL_ADDRESS"
+
+
+def test_a_malformed_json_request_is_recorded_and_does_not_break_the_backend(
+    backend: Backend,
+) -> None:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        backend.url + "/",
+        data=b"{this is not json",
+        method="POST",
+        headers={
+            "X-Amz-Target": "AmazonSQS.ListQueues",
+            "Content-Type": "application/x-amz-json-1.0",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20261128/us-east-1/sqs/"
+            "aws4_request, SignedHeaders=host, Signature=0",
+        },
+    )
+    with contextlib.suppress(urllib.error.HTTPError):  # moto may refuse it; the record matters
+        urllib.request.urlopen(request, timeout=10).close()
+    calls = _calls(backend).calls_to("sqs", "ListQueues")
+    assert len(calls) == 1 and calls[0].request == {}
+    assert backend.healthy()

@@ -297,7 +297,7 @@ def slides(out: Path | None) -> None:
 
     try:
         paths = build_slides(out)
-    except SlideBuildError as exc:
+    except (SlideBuildError, FileNotFoundError) as exc:
         console.print(f"[red]The slides did not build:[/red] {exc}")
         sys.exit(EXIT_FAILED)
     for path in paths:

@@ -39,8 +39,8 @@ LABS: dict[str, str] = {
     "05-fifo-queues": "FIFO queues",
     "06-sns-basics": "SNS basics",
     "07-sns-filter-policies": "SNS filter policies",
-    "08-ses-sandbox": "SES sandbox",
-    "09-ses-production": "SES production access",
+    "08-ses-sandbox": "SES in the sandbox",
+    "09-ses-production": "SES production access and reputation",
     "10-monitoring-limits-pricing": "Monitoring, limits and pricing",
     "11-sqs-lambda-trigger": "SQS triggers Lambda",
 }
@@ -129,7 +129,8 @@ def split_slides(body: str) -> list[str]:
             chunks.append([])
         else:
             chunks[-1].append(line)
-    return ["\n".join(chunk).strip() for chunk in chunks if "\n".join(chunk).strip()]
+    texts = ("\n".join(chunk).strip() for chunk in chunks)
+    return [text for text in texts if text]
 
 
 def split_notes(source: str) -> tuple[str, str]:

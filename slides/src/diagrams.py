@@ -206,16 +206,22 @@ class Mark:
 
 @dataclass(frozen=True)
 class Timeline:
-    """A timeline: lanes top to bottom, a time axis, bars and marks."""
+    """A timeline: lanes top to bottom, a time axis ticked every ``tick_step``, bars and marks."""
 
     title: str
     lanes: tuple[str, ...]
     t_max: float
-    ticks: tuple[tuple[float, str], ...]
+    tick_step: int
+    unit: str
     bars: tuple[Bar, ...]
     marks: tuple[Mark, ...] = ()
     caption: str = ""
     caption_color: str = INK
+
+    @property
+    def ticks(self) -> tuple[tuple[int, str], ...]:
+        """The axis ticks, (time, label), every ``tick_step`` from 0 up to ``t_max``."""
+        return tuple((t, f"{t} {self.unit}") for t in range(0, int(self.t_max) + 1, self.tick_step))
 
 
 LEFT = 190
@@ -304,7 +310,8 @@ def visibility_short() -> str:
             title="VisibilityTimeout = 10 s, each video takes ~10 min",
             lanes=("video A", "Consumer 1", "Consumer 2", "Consumer 3"),
             t_max=40,
-            ticks=tuple((t, f"{t} s") for t in range(0, 41, 10)),
+            tick_step=10,
+            unit="s",
             bars=(
                 Bar(0, 0, 10, "invisible", MUTED, dashed=True),
                 Bar(0, 10, 20, "invisible", MUTED, dashed=True),
@@ -332,7 +339,8 @@ def visibility_long() -> str:
             title="VisibilityTimeout = 900 s (longer than the 10-minute job)",
             lanes=("queue", "Consumer 1", "Consumer 2", "Consumer 3"),
             t_max=16,
-            ticks=tuple((t, f"{t} min") for t in range(0, 17, 5)),
+            tick_step=5,
+            unit="min",
             bars=(
                 Bar(0, 0, 10.4, "A, B, C in flight: invisible to everyone else", MUTED, True),
                 Bar(0, 10.4, 16, "empty", LINE),
@@ -352,50 +360,48 @@ def visibility_long() -> str:
     )
 
 
-def polling_wait0() -> str:
-    """Timeline: short polling (WaitTimeSeconds 0), one poll a second."""
-    bars = tuple(
-        Bar(1, t, t + 0.25, "", GREEN if t == 7 else MUTED) for t in range(0, 20) if t != 20
-    )
+def polling_timeline(
+    title: str, polls: tuple[Bar, ...], marks: tuple[Mark, ...], caption: str, caption_color: str
+) -> str:
+    """Timeline over 20 s: the producer sends one message at 6.5 s; ``polls`` are the consumer's."""
     return draw_timeline(
         Timeline(
-            title="ReceiveMessageWaitTimeSeconds = 0 (short polling), polling once a second",
+            title=title,
             lanes=("producer", "consumer"),
             t_max=20,
-            ticks=tuple((t, f"{t} s") for t in range(0, 21, 5)),
-            bars=(Bar(0, 6.5, 6.75, "", BLUE), *bars),
-            marks=(
-                Mark(0, 6.5, "SendMessage", BLUE),
-                Mark(1, 0, "empty answer at once", MUTED),
-                Mark(1, 7, "1 message", GREEN),
-            ),
-            caption="20 requests in 20 s, 19 of them empty, and each one is billed.",
-            caption_color=RED,
+            tick_step=5,
+            unit="s",
+            bars=(Bar(0, 6.5, 6.75, "", BLUE), *polls),
+            marks=(Mark(0, 6.5, "SendMessage", BLUE), *marks),
+            caption=caption,
+            caption_color=caption_color,
         )
+    )
+
+
+def polling_wait0() -> str:
+    """Timeline: short polling (WaitTimeSeconds 0), one poll a second."""
+    return polling_timeline(
+        "ReceiveMessageWaitTimeSeconds = 0 (short polling), polling once a second",
+        tuple(Bar(1, t, t + 0.25, "", GREEN if t == 7 else MUTED) for t in range(20)),
+        (Mark(1, 0, "empty answer at once", MUTED), Mark(1, 7, "1 message", GREEN)),
+        "20 requests in 20 s, 19 of them empty, and each one is billed.",
+        RED,
     )
 
 
 def polling_wait10() -> str:
     """Timeline: long polling (WaitTimeSeconds 10) returns early when a message arrives."""
-    return draw_timeline(
-        Timeline(
-            title="ReceiveMessageWaitTimeSeconds = 10 (long polling)",
-            lanes=("producer", "consumer"),
-            t_max=20,
-            ticks=tuple((t, f"{t} s") for t in range(0, 21, 5)),
-            bars=(
-                Bar(0, 6.5, 6.75, "", BLUE),
-                Bar(1, 0, 6.5, "request 1 waits…", GREEN),
-                Bar(1, 6.6, 16.6, "request 2: empty after 10 s", MUTED),
-                Bar(1, 16.7, 20, "request 3…", LINE),
-            ),
-            marks=(
-                Mark(0, 6.5, "SendMessage", BLUE),
-                Mark(1, 6.5, "returned at once", GREEN),
-            ),
-            caption="3 requests in 20 s; the message is still returned at once. Max wait: 20 s.",
-            caption_color=GREEN,
-        )
+    return polling_timeline(
+        "ReceiveMessageWaitTimeSeconds = 10 (long polling)",
+        (
+            Bar(1, 0, 6.5, "request 1 waits…", GREEN),
+            Bar(1, 6.6, 16.6, "request 2: empty after 10 s", MUTED),
+            Bar(1, 16.7, 20, "request 3…", LINE),
+        ),
+        (Mark(1, 6.5, "returned at once", GREEN),),
+        "3 requests in 20 s; the message is still returned at once. Max wait: 20 s.",
+        GREEN,
     )
 
 
@@ -454,13 +460,11 @@ def fifo_groups() -> str:
     c.rect(300, 70, 480, 260, color=ORANGE)
     c.text(540, 100, "group customer-1", size=17, weight="bold")
     c.text(540, 220, "group customer-2", size=17, weight="bold")
-    for i, name in enumerate(("c1-o1", "c1-o2", "c1-o3")):
-        color = MUTED if i == 0 else ORANGE
-        c.rect(330 + i * 145, 115, 125, 56, color=color, fill="#ffffff", rx=6)
-        c.text(392 + i * 145, 150, name, size=17, mono=True)
-    for i, name in enumerate(("c2-o1", "c2-o2", "c2-o3")):
-        c.rect(330 + i * 145, 235, 125, 56, color=ORANGE, fill="#ffffff", rx=6)
-        c.text(392 + i * 145, 270, name, size=17, mono=True)
+    for group, top in ((1, 115), (2, 235)):
+        for i in range(3):
+            color = MUTED if (group, i) == (1, 0) else ORANGE  # c1-o1 is in flight
+            c.rect(330 + i * 145, top, 125, 56, color=color, fill="#ffffff", rx=6)
+            c.text(392 + i * 145, top + 35, f"c{group}-o{i + 1}", size=17, mono=True)
     c.text(392, 192, "in flight", size=14, fill=MUTED)
     c.arrow([(202, 130), (296, 130)], color=BLUE)
     c.box(30, 230, 170, 80, "duplicate\nc2-o1", color=RED, size=17)
@@ -579,12 +583,10 @@ def sns_filter() -> str:
         c.box(20, 60 + i * 120, 210, 70, label, color=color, size=18, sub="Publish")
         c.arrow([(232, 95 + i * 120), (326, 215)], color=color, width=2)
     c.box(330, 160, 200, 110, "filter-topic", color=PURPLE, sub="SNS topic", size=19)
-    c.rect(600, 40, 250, 120, color=PURPLE, dashed=True)
-    c.text(725, 72, "subscription filter", size=15, fill=MUTED)
-    c.text(725, 110, '{"sendTo":["LAMBDA"]}', size=15, mono=True)
-    c.rect(600, 270, 250, 120, color=ORANGE, dashed=True)
-    c.text(725, 302, "subscription filter", size=15, fill=MUTED)
-    c.text(725, 340, '{"sendTo":["SQS"]}', size=15, mono=True)
+    for top, color, send_to in ((40, PURPLE, "LAMBDA"), (270, ORANGE, "SQS")):
+        c.rect(600, top, 250, 120, color=color, dashed=True)
+        c.text(725, top + 32, "subscription filter", size=15, fill=MUTED)
+        c.text(725, top + 70, f'{{"sendTo":["{send_to}"]}}', size=15, mono=True)
     c.arrow([(532, 200), (596, 100)], color=PURPLE)
     c.arrow([(532, 230), (596, 330)], color=ORANGE)
     c.box(920, 40, 220, 120, "sns-printer", color=PURPLE, sub="Lambda\n+ AddPermission")
@@ -607,10 +609,15 @@ def sns_filter() -> str:
 def ses_modes() -> str:
     """SES sandbox versus production access."""
     c = Canvas("SES sandbox versus production")
-    c.rect(20, 20, 550, 420, color=ORANGE, fill="#fffbeb")
-    c.text(295, 56, "Sandbox (every new account, per region)", size=20, weight="bold")
-    c.box(40, 90, 200, 80, "no-reply@\nexample.com", color=TEAL, size=17)
-    c.text(140, 190, "sender: verified", size=15, fill=MUTED)
+
+    def panel(x: float, w: float, color: str, fill: str, title: str, sender: str) -> None:
+        """A framed half of the diagram, its title and the verified sender in its corner."""
+        c.rect(x, 20, w, 420, color=color, fill=fill)
+        c.text(x + w / 2, 56, title, size=20, weight="bold")
+        c.box(x + 20, 90, 200, 80, "no-reply@\nexample.com", color=TEAL, size=17)
+        c.text(x + 120, 190, sender, size=15, fill=MUTED)
+
+    panel(20, 550, ORANGE, "#fffbeb", "Sandbox (every new account, per region)", "sender: verified")
     rows = (
         ("learner@example.net", "verified: delivered", GREEN),
         ("success@simulator.\namazonses.com", "simulator: allowed", GREEN),
@@ -629,10 +636,7 @@ def ses_modes() -> str:
         weight="bold",
         fill=ORANGE,
     )
-    c.rect(600, 20, 540, 420, color=GREEN, fill="#f0fdf4")
-    c.text(870, 56, "Production access (after review)", size=20, weight="bold")
-    c.box(620, 90, 200, 80, "no-reply@\nexample.com", color=TEAL, size=17)
-    c.text(720, 190, "sender: still verified", size=15, fill=MUTED)
+    panel(600, 540, GREEN, "#f0fdf4", "Production access (after review)", "sender: still verified")
     c.box(900, 115, 220, 70, "any recipient", color=GREEN, size=18)
     c.arrow([(822, 130), (896, 150)], color=GREEN)
     c.text(

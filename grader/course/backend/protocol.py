@@ -105,7 +105,7 @@ def identify(method: str, path: str, headers: dict[str, str], body: bytes) -> Ca
         for name in candidates:
             model = service_model(name)
             if action in model.operation_names:
-                params = json.loads(body or b"{}") if body.strip() else {}
+                params = _json_object(body)
                 return Call(name, action, region, "json", params, model.operation_model(action))
         return Call(candidates[0], action, region, "json")
 
@@ -136,6 +136,15 @@ def identify(method: str, path: str, headers: dict[str, str], body: bytes) -> Ca
     op = service_model(name).operation_model(op_name)
     params = _from_rest(op, found.groupdict(), query, headers, body)
     return Call(name, op_name, region, service_model(name).protocol, params, op)
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    """A JSON request body as a dict; a malformed one is recorded as empty, for moto to refuse."""
+    try:
+        document = json.loads(body) if body.strip() else {}
+    except ValueError:
+        return {}
+    return document if isinstance(document, dict) else {}
 
 
 def parse_response(call: Call, status: int, headers: dict[str, str], body: bytes) -> dict[str, Any]:
