@@ -62,9 +62,6 @@ class Connection:
         return f"Connected to {where}: account {self.account_id}, region {self.region}"
 
 
-_current: Connection | None = None
-
-
 def local_environment(endpoint_url: str, region: str = DEFAULT_REGION) -> dict[str, str]:
     """The environment variables that point plain boto3 at a local backend."""
     return {
@@ -99,7 +96,6 @@ def connect(
     ``local`` is the default. The local backend is started if none is running. Prints which
     backend, the account id and the region, unless ``quiet``.
     """
-    global _current
     choice = (backend or os.environ.get("COURSE_BACKEND") or LOCAL).lower()
     if choice not in (LOCAL, AWS):
         raise ValueError(f"backend must be 'local' or 'aws', not {choice!r}")
@@ -130,18 +126,13 @@ def connect(
                 f"AWS_PROFILE) or use the local backend with connect('local'). AWS said: {exc}"
             ) from None
         raise ConnectionProblem(f"the local backend at {endpoint} does not answer: {exc}") from None
-    _current = Connection(choice, region, account, endpoint)
+    connection = Connection(choice, region, account, endpoint)
     if not quiet:
-        print(_current.describe())
+        print(connection.describe())
         if choice == AWS:
             print(
                 "Real-account mode: the labs create only resources named in LABS.md, and the "
                 "clean-up cell deletes them. Within the free tier a lab costs nothing; beyond it, "
                 "SQS and SNS cost $0.40-0.50 per million requests and SES $0.10 per 1,000 emails."
             )
-    return _current
-
-
-def current() -> Connection:
-    """The connection made by ``connect()``, or one made now from the environment."""
-    return _current or connect(quiet=True)
+    return connection
