@@ -30,19 +30,26 @@ def hosted_zone(backend: Backend, domain: str, private: bool = False) -> str:
     return route53.create_hosted_zone(**kwargs)["HostedZone"]["Id"]
 
 
-def put_records(backend: Backend, zone_id: str, records: list[tuple[str, str, str]]) -> None:
-    """UPSERT (name, type, value) records into a zone."""
+def put_records(
+    backend: Backend,
+    zone_id: str,
+    records: list[tuple[str, str, str | list[str]]],
+    action: str = "UPSERT",
+) -> None:
+    """UPSERT (or with ``action``, DELETE) (name, type, value or values) records in a zone."""
     make_client(backend, "route53").change_resource_record_sets(
         HostedZoneId=zone_id,
         ChangeBatch={
             "Changes": [
                 {
-                    "Action": "UPSERT",
+                    "Action": action,
                     "ResourceRecordSet": {
                         "Name": name,
                         "Type": kind,
                         "TTL": 300,
-                        "ResourceRecords": [{"Value": value}],
+                        "ResourceRecords": [
+                            {"Value": v} for v in ([value] if isinstance(value, str) else value)
+                        ],
                     },
                 }
                 for name, kind, value in records

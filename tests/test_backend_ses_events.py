@@ -167,6 +167,49 @@ def test_v1_and_v2_event_destinations_are_one_list(backend: Backend) -> None:
     )
     left = sesv2.get_configuration_set_event_destinations(ConfigurationSetName="cs")
     assert [d["Name"] for d in left["EventDestinations"]] == ["v2-dest"]
+    # each API spells a destination's target in its own way: v1 IAMRoleARN, v2 IamRoleArn
+    role = "arn:aws:iam::123456789012:role/firehose"
+    stream = "arn:aws:firehose:us-east-1:123456789012:deliverystream/ses"
+    dimensions = [
+        {
+            "DimensionName": "source",
+            "DimensionValueSource": "MESSAGE_TAG",
+            "DefaultDimensionValue": "none",
+        }
+    ]
+    ses.create_configuration_set_event_destination(
+        ConfigurationSetName="cs",
+        EventDestination={
+            "Name": "v1-firehose",
+            "MatchingEventTypes": ["send"],
+            "KinesisFirehoseDestination": {"IAMRoleARN": role, "DeliveryStreamARN": stream},
+        },
+    )
+    sesv2.create_configuration_set_event_destination(
+        ConfigurationSetName="cs",
+        EventDestinationName="v2-cloudwatch",
+        EventDestination={
+            "MatchingEventTypes": ["SEND"],
+            "CloudWatchDestination": {"DimensionConfigurations": dimensions},
+        },
+    )
+    v2 = sesv2.get_configuration_set_event_destinations(ConfigurationSetName="cs")
+    firehose = next(d for d in v2["EventDestinations"] if d["Name"] == "v1-firehose")
+    assert firehose["KinesisFirehoseDestination"] == {
+        "IamRoleArn": role,
+        "DeliveryStreamArn": stream,
+    }
+    v1 = ses.describe_configuration_set(
+        ConfigurationSetName="cs", ConfigurationSetAttributeNames=["eventDestinations"]
+    )
+    by_name = {d["Name"]: d for d in v1["EventDestinations"]}
+    assert by_name["v1-firehose"]["KinesisFirehoseDestination"] == {
+        "IAMRoleARN": role,
+        "DeliveryStreamARN": stream,
+    }
+    assert by_name["v2-cloudwatch"]["CloudWatchDestination"] == {
+        "DimensionConfigurations": dimensions
+    }
 
 
 def test_sending_with_an_unknown_configuration_set_fails(backend: Backend) -> None:

@@ -111,23 +111,7 @@ def test_seventy_two_hours_without_records_fail_and_removed_records_are_a_tempor
     )
     tokens, zone = verified_domain(backend, "example.com")
     assert sesv2.get_email_identity(EmailIdentity="example.com")["VerificationStatus"] == "SUCCESS"
-    route53 = make_client(backend, "route53")
-    route53.change_resource_record_sets(
-        HostedZoneId=zone,
-        ChangeBatch={
-            "Changes": [
-                {
-                    "Action": "DELETE",
-                    "ResourceRecordSet": {
-                        "Name": f"{tokens[0]}._domainkey.example.com",
-                        "Type": "CNAME",
-                        "TTL": 300,
-                        "ResourceRecords": [{"Value": f"{tokens[0]}.dkim.amazonses.com"}],
-                    },
-                }
-            ]
-        },
-    )
+    put_records(backend, zone, dkim_records("example.com", tokens)[:1], action="DELETE")
     assert sesv2.get_email_identity(EmailIdentity="example.com")["DkimAttributes"]["Status"] == (
         "TEMPORARY_FAILURE"
     )
@@ -222,25 +206,8 @@ def test_custom_mail_from_needs_exactly_one_mx_record(backend: Backend) -> None:
         "MailFromDomainStatus": "Success",
         "BehaviorOnMXFailure": "UseDefaultValue",
     }
-    make_client(backend, "route53").change_resource_record_sets(
-        HostedZoneId=zone,
-        ChangeBatch={
-            "Changes": [
-                {
-                    "Action": "UPSERT",
-                    "ResourceRecordSet": {
-                        "Name": "no-reply.example.com",
-                        "Type": "MX",
-                        "TTL": 300,
-                        "ResourceRecords": [
-                            {"Value": "10 feedback-smtp.us-east-1.amazonses.com"},
-                            {"Value": "20 mx.example.com"},
-                        ],
-                    },
-                }
-            ]
-        },
-    )
+    mx = ["10 feedback-smtp.us-east-1.amazonses.com", "20 mx.example.com"]
+    put_records(backend, zone, [("no-reply.example.com", "MX", mx)])
     assert sesv2.get_email_identity(EmailIdentity="example.com")["MailFromAttributes"][
         "MailFromDomainStatus"
     ] == ("TEMPORARY_FAILURE")
@@ -303,6 +270,8 @@ def test_delivered_mail_carries_a_valid_dkim_signature(backend: Backend) -> None
     mail = next(m for m in mails(backend, "learner@example.net") if m["subject"] == "Signed")
     header = mail["headers"]["DKIM-Signature"]
     assert "d=example.com" in header and f"s={tokens[0]}" in header
+    # the headers SES signs, those of them the message has (no Cc, no Reply-To here)
+    assert "h=from : to : subject : date : message-id : mime-version : content-type;" in header
 
     def dns(name: bytes, timeout: int = 5) -> bytes:
         token = name.decode().split(".", 1)[0]

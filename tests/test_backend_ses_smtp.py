@@ -8,6 +8,9 @@ from __future__ import annotations
 import base64
 import json
 import smtplib
+import subprocess
+import sys
+import tempfile
 import urllib.request
 from email.message import EmailMessage
 from typing import Any
@@ -17,7 +20,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from course.backend.process import Backend
-from course.backend.smtp import smtp_password
+from course.backend.smtp import SmtpServer, smtp_password
 
 from .ses_helpers import (
     events_pipeline,
@@ -102,6 +105,42 @@ def test_the_endpoint_page_says_where_the_server_listens(backend: Backend) -> No
         code, _ = smtp.ehlo()
         assert code == 250
         assert smtp.has_extn("starttls") and smtp.has_extn("auth")
+
+
+def test_the_server_starts_when_its_address_is_first_asked_for() -> None:
+    """Loading the backend's extensions starts no SMTP server (most labs never use it; the
+    grader starts a backend per submission); the first request for its address does."""
+    code = (
+        "import threading\n"
+        "from course.backend import extensions\n"
+        "extensions.load_extensions()\n"
+        "names = lambda: {t.name for t in threading.enumerate()}\n"
+        "assert 'ses-smtp' not in names(), names()\n"
+        "page = extensions.find_page('/_course/ses/smtp')\n"
+        "reply = page({'PATH_INFO': '/_course/ses/smtp/log'}, b'')\n"
+        "assert reply.body == b'[]' and 'ses-smtp' not in names(), names()\n"
+        "reply = page({'PATH_INFO': '/_course/ses/smtp'}, b'')\n"
+        "assert 'ses-smtp' in names(), names()\n"
+        "again = page({'PATH_INFO': '/_course/ses/smtp'}, b'')\n"
+        "assert reply.body == again.body, (reply.body, again.body)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_starttls_leaves_no_key_on_disk(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server's self-signed certificate and key are only on disk while ssl loads them; a
+    backend process per submission must not leave a private key behind each time."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    server = SmtpServer(lambda user, password: None, lambda *message: "id").start()
+    try:
+        with smtplib.SMTP(server.host, server.port, timeout=10) as smtp:
+            smtp.starttls()
+            assert smtp.ehlo()[0] == 250
+    finally:
+        server.stop()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_starttls_auth_login_and_send_delivers_to_the_mailbox(backend: Backend) -> None:

@@ -117,8 +117,12 @@ class _Handler:
         return f"250 Ok {message_id}"
 
 
-def _tls_context(workdir: Path) -> ssl.SSLContext:
-    """A self-signed certificate for the STARTTLS upgrade (clients on loopback don't verify)."""
+def _tls_context() -> ssl.SSLContext:
+    """A self-signed certificate for the STARTTLS upgrade (clients on loopback don't verify).
+
+    ``load_cert_chain`` reads only files; they live in a directory removed once loaded, so no
+    private key is left behind by each backend process.
+    """
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -138,17 +142,18 @@ def _tls_context(workdir: Path) -> ssl.SSLContext:
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(HOSTNAME)]), critical=False)
         .sign(key, hashes.SHA256())
     )
-    cert_file, key_file = workdir / "smtp-cert.pem", workdir / "smtp-key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_file, key_file)
+    with tempfile.TemporaryDirectory(prefix="course-smtp-") as workdir:
+        cert_file, key_file = Path(workdir, "smtp-cert.pem"), Path(workdir, "smtp-key.pem")
+        cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        key_file.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        context.load_cert_chain(cert_file, key_file)
     return context
 
 
@@ -167,7 +172,7 @@ class SmtpServer:
         """Listen on ``host:port`` (0 picks a free port) and return once it accepts connections."""
         from aiosmtpd.smtp import SMTP
 
-        tls = _tls_context(Path(tempfile.mkdtemp(prefix="course-smtp-")))
+        tls = _tls_context()
         loop = asyncio.new_event_loop()
 
         def factory() -> SMTP:

@@ -70,9 +70,14 @@ def test_granted(aws: Aws) -> None:
     hint="After the grant, send to an address you never verified (not the mailbox simulator).",
 )
 def test_sent_unverified(aws: Aws) -> None:
-    candidates = [
-        s for s in sends(aws.flow) if any(not is_verified_recipient(aws, r) for r in s.recipients)
-    ]
+    verified: dict[str, bool] = {}  # one identity lookup per address, however often it was sent to
+
+    def unverified(address: str) -> bool:
+        if address not in verified:
+            verified[address] = is_verified_recipient(aws, address)
+        return not verified[address]
+
+    candidates = [s for s in sends(aws.flow) if any(unverified(r) for r in s.recipients)]
     if not candidates:
         raise NotAttempted("no message was sent to an unverified recipient")
     if any(s.ok for s in candidates):

@@ -62,6 +62,22 @@ def config_set_exists(account_id: str, region: str, name: str) -> bool:
     return name in ses_backends[account_id][region].config_sets
 
 
+#: Where a destination sends its events, as v1 spells it: (v2's name, {v1 field: v2 field}).
+#: Fields not listed are spelled the same in both (all of CloudWatch's dimensions).
+TARGETS = {
+    "SNSDestination": ("SnsDestination", {"TopicARN": "TopicArn"}),
+    "CloudWatchDestination": ("CloudWatchDestination", {}),
+    "KinesisFirehoseDestination": (
+        "KinesisFirehoseDestination",
+        {"IAMRoleARN": "IamRoleArn", "DeliveryStreamARN": "DeliveryStreamArn"},
+    ),
+}
+
+
+def _renamed(target: dict[str, Any], fields: dict[str, str]) -> dict[str, Any]:
+    return {fields.get(k, k): v for k, v in target.items()}
+
+
 def _from_v1(destination: dict[str, Any]) -> dict[str, Any]:
     converted: dict[str, Any] = {
         "Name": destination.get("Name", ""),
@@ -70,15 +86,9 @@ def _from_v1(destination: dict[str, Any]) -> dict[str, Any]:
             V1_TO_V2.get(t, t) for t in destination.get("MatchingEventTypes", [])
         ],
     }
-    if sns := destination.get("SNSDestination"):
-        converted["SnsDestination"] = {"TopicArn": sns.get("TopicARN", "")}
-    if cw := destination.get("CloudWatchDestination"):
-        converted["CloudWatchDestination"] = cw
-    if fh := destination.get("KinesisFirehoseDestination"):
-        converted["KinesisFirehoseDestination"] = {
-            "IamRoleArn": fh.get("IAMRoleARN", ""),
-            "DeliveryStreamArn": fh.get("DeliveryStreamARN", ""),
-        }
+    for v1_name, (v2_name, fields) in TARGETS.items():
+        if target := destination.get(v1_name):
+            converted[v2_name] = _renamed(target, fields)
     return converted
 
 
@@ -88,15 +98,9 @@ def _to_v1(destination: dict[str, Any]) -> dict[str, Any]:
         "Enabled": destination.get("Enabled", False),
         "MatchingEventTypes": [V2_TO_V1.get(t, t) for t in destination["MatchingEventTypes"]],
     }
-    if sns := destination.get("SnsDestination"):
-        converted["SNSDestination"] = {"TopicARN": sns.get("TopicArn", "")}
-    if cw := destination.get("CloudWatchDestination"):
-        converted["CloudWatchDestination"] = cw
-    if fh := destination.get("KinesisFirehoseDestination"):
-        converted["KinesisFirehoseDestination"] = {
-            "IAMRoleARN": fh.get("IamRoleArn", ""),
-            "DeliveryStreamARN": fh.get("DeliveryStreamArn", ""),
-        }
+    for v1_name, (v2_name, fields) in TARGETS.items():
+        if target := destination.get(v2_name):
+            converted[v1_name] = _renamed(target, {v2: v1 for v1, v2 in fields.items()})
     return converted
 
 

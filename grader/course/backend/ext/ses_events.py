@@ -35,6 +35,7 @@ from .. import clock
 from ..extensions import ApiRequest, Reply, before, on_reset, success
 from .mailbox import MAILBOX
 from .ses_destinations import DESTINATIONS
+from .ses_identities import _moto_backend, address_of, is_simulator
 
 EVENT_NAME = {"SEND": "Send", "DELIVERY": "Delivery", "BOUNCE": "Bounce", "COMPLAINT": "Complaint"}
 MAILER_DAEMON = "MAILER-DAEMON@amazonses.com"
@@ -65,8 +66,6 @@ def iso(ts: float) -> str:
 
 def outcome(recipient: str) -> str:
     """What the recipient's mail server does: delivery, bounce, suppressed, complaint or ooto."""
-    from .ses_identities import address_of, is_simulator
-
     if not is_simulator(recipient):
         return "delivery"
     local = address_of(recipient).split("@", 1)[0].split("+", 1)[0].lower()
@@ -108,8 +107,6 @@ def _mail_object(sent: SentMessage, with_tags: bool = True) -> dict[str, Any]:
         "commonHeaders": common,
     }
     if with_tags:
-        from .ses_identities import address_of
-
         tags = {
             "ses:source-ip": ["127.0.0.1"],
             "ses:from-domain": [address_of(sent.source).rsplit("@", 1)[-1]],
@@ -230,10 +227,8 @@ def record(sent: SentMessage) -> None:
 
 
 def _identity_topics(sent: SentMessage) -> dict[str, Any]:
-    from moto.ses.models import ses_backends
-
     try:
-        config = ses_backends[sent.account_id][sent.region].sns_topics.get(sent.identity, {})
+        config = _moto_backend(sent.account_id, sent.region).sns_topics.get(sent.identity, {})
     except KeyError:
         config = {}
     found = {k: v for k, v in config.items() if k in ("Bounce", "Complaint", "Delivery")}

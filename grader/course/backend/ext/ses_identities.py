@@ -61,6 +61,16 @@ def _token(length: int, alphabet: str = string.ascii_lowercase + string.digits) 
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
+def _status(found: bool, ever_found: bool, since: float, window: float = DOMAIN_WINDOW) -> str:
+    """What SES reports about what it looks for: found; lost after it was found; still looked
+    for, until ``window`` seconds after ``since``; or given up on."""
+    if found:
+        return SUCCESS
+    if ever_found:
+        return TEMPORARY_FAILURE
+    return FAILED if clock.now() - since > window else PENDING
+
+
 @dataclass
 class Identity:
     """One SES identity of an account in a region, and what SES has found about it."""
@@ -100,16 +110,9 @@ class Identity:
     @property
     def verification_status(self) -> str:
         if self.is_domain:
-            if self.txt_found or self.dkim_found:
-                return SUCCESS
-            if self.ever_verified:
-                return TEMPORARY_FAILURE
-            window = DOMAIN_WINDOW
-        else:
-            if self.confirmed_at is not None:
-                return SUCCESS
-            window = EMAIL_LINK_LIFETIME
-        return FAILED if clock.now() - self.created > window else PENDING
+            return _status(self.txt_found or self.dkim_found, self.ever_verified, self.created)
+        found = self.confirmed_at is not None
+        return _status(found, False, self.created, EMAIL_LINK_LIFETIME)
 
     @property
     def verified(self) -> bool:
@@ -119,21 +122,13 @@ class Identity:
     def dkim_status(self) -> str:
         if not self.dkim_tokens or self.dkim_started is None:
             return NOT_STARTED
-        if self.dkim_found:
-            return SUCCESS
-        if self.dkim_ever_found:
-            return TEMPORARY_FAILURE
-        return FAILED if clock.now() - self.dkim_started > DOMAIN_WINDOW else PENDING
+        return _status(self.dkim_found, self.dkim_ever_found, self.dkim_started)
 
     @property
     def mail_from_status(self) -> str:
         if not self.mail_from_domain:
             return ""
-        if self.mail_from_found:
-            return SUCCESS
-        if self.mail_from_ever_found:
-            return TEMPORARY_FAILURE
-        return FAILED if clock.now() - self.mail_from_set_at > DOMAIN_WINDOW else PENDING
+        return _status(self.mail_from_found, self.mail_from_ever_found, self.mail_from_set_at)
 
     @property
     def signs(self) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import clock
 from ..extensions import ApiRequest, Reply, after, before, error, success
 from .ses_identities import (
     STORE,
@@ -59,6 +60,11 @@ def _drop_from_moto(request: ApiRequest, name: str) -> None:
 
 def _exists(request: ApiRequest, name: str) -> Identity | None:
     return STORE.get(*_where(request), name)
+
+
+def _no_identity(request: ApiRequest, name: str) -> Reply:
+    """SESv2's answer about an identity that does not exist."""
+    return error(request.call, "NotFoundException", f"Email identity {name} does not exist.", 404)
 
 
 # ------------------------------------------------------------------ creating identities
@@ -221,9 +227,7 @@ def get_email_identity(request: ApiRequest) -> Reply:
     name = normalize(request.params.get("EmailIdentity", ""))
     identity = _exists(request, name)
     if identity is None:
-        return error(
-            request.call, "NotFoundException", f"Email identity {name} does not exist.", 404
-        )
+        return _no_identity(request, name)
     output: dict[str, Any] = {
         "IdentityType": identity.kind,
         "FeedbackForwardingStatus": _forwarding(request, name),
@@ -300,8 +304,6 @@ def _set_mail_from(
             f"identity '{identity.domain}'.",
         )
     if domain != identity.mail_from_domain:
-        from .. import clock
-
         identity.mail_from_domain = domain
         identity.mail_from_set_at = clock.now()
         identity.mail_from_ever_found = False
@@ -366,9 +368,7 @@ def put_email_identity_dkim_attributes(request: ApiRequest) -> Reply:
     name = normalize(request.params.get("EmailIdentity", ""))
     identity = _exists(request, name)
     if identity is None:
-        return error(
-            request.call, "NotFoundException", f"Email identity {name} does not exist.", 404
-        )
+        return _no_identity(request, name)
     domain = _domain_of(identity, request)
     if domain is None or not domain.dkim_tokens:
         return error(
@@ -383,9 +383,7 @@ def put_email_identity_configuration_set_attributes(request: ApiRequest) -> Repl
     name = normalize(request.params.get("EmailIdentity", ""))
     identity = _exists(request, name)
     if identity is None:
-        return error(
-            request.call, "NotFoundException", f"Email identity {name} does not exist.", 404
-        )
+        return _no_identity(request, name)
     identity.configuration_set = request.params.get("ConfigurationSetName") or None
     return success(request.call, {})
 
@@ -394,9 +392,7 @@ def put_email_identity_configuration_set_attributes(request: ApiRequest) -> Repl
 def put_email_identity_feedback_attributes(request: ApiRequest) -> Reply:
     name = normalize(request.params.get("EmailIdentity", ""))
     if _exists(request, name) is None:
-        return error(
-            request.call, "NotFoundException", f"Email identity {name} does not exist.", 404
-        )
+        return _no_identity(request, name)
     backend = _moto_backend(*_where(request))
     enabled = bool(request.params.get("EmailForwardingEnabled"))
     backend.set_identity_feedback_forwarding_enabled(name, enabled)
@@ -420,9 +416,7 @@ def delete_identity(request: ApiRequest) -> Reply:
 def delete_email_identity(request: ApiRequest) -> Reply:
     name = normalize(request.params.get("EmailIdentity", ""))
     if _exists(request, name) is None:
-        return error(
-            request.call, "NotFoundException", f"Email identity {name} does not exist.", 404
-        )
+        return _no_identity(request, name)
     _drop_from_moto(request, name)
     STORE.delete(*_where(request), name)
     return success(request.call, {})

@@ -44,14 +44,19 @@ V2_CODES = {
 }
 
 
+def _refused(request: ApiRequest, exc: Rejection | SendingRefused) -> Reply:
+    """SES's error for a refused send, in the code of the API that was called."""
+    if request.call.service == "sesv2":
+        code, status = V2_CODES[exc.kind]
+        return error(request.call, code, exc.message, status)
+    return error(request.call, V1_CODES[exc.kind], exc.message)
+
+
 def _send(request: ApiRequest, submission: Submission) -> Reply:
     try:
         message_id = submit(submission)
     except (Rejection, SendingRefused) as exc:
-        if request.call.service == "sesv2":
-            code, status = V2_CODES[exc.kind]
-            return error(request.call, code, exc.message, status)
-        return error(request.call, V1_CODES[exc.kind], exc.message)
+        return _refused(request, exc)
     return success(request.call, {"MessageId": message_id})
 
 
@@ -73,6 +78,24 @@ def _send_v1(
             feedback_address=p.get("ReturnPath") if feedback else None,
         ),
     )
+
+
+def _send_formatted_v1(
+    request: ApiRequest, subject: str, text: str | None, html: str | None
+) -> Reply:
+    """Send the message SES v1 composes from a formatted (or templated) email's parts."""
+    p = request.params
+    to, cc, bcc = _recipients(p.get("Destination"))
+    raw = compose(
+        source=p.get("Source", ""),
+        to=to,
+        cc=cc,
+        reply_to=p.get("ReplyToAddresses", []),
+        subject=subject,
+        text=text,
+        html=html,
+    )
+    return _send_v1(request, raw, to + cc + bcc)
 
 
 def _tags(pairs: list[dict[str, str]] | None) -> dict[str, list[str]]:
@@ -123,20 +146,14 @@ def _moto_template(request: ApiRequest, name: str) -> dict[str, str]:
 
 @before("ses", "SendEmail")
 def send_email_v1(request: ApiRequest) -> Reply:
-    p = request.params
-    to, cc, bcc = _recipients(p.get("Destination"))
-    message = p.get("Message", {})
+    message = request.params.get("Message", {})
     body = message.get("Body", {})
-    raw = compose(
-        source=p.get("Source", ""),
-        to=to,
-        cc=cc,
-        reply_to=p.get("ReplyToAddresses", []),
-        subject=message.get("Subject", {}).get("Data", ""),
-        text=body.get("Text", {}).get("Data") if "Text" in body else None,
-        html=body.get("Html", {}).get("Data") if "Html" in body else None,
+    return _send_formatted_v1(
+        request,
+        message.get("Subject", {}).get("Data", ""),
+        body.get("Text", {}).get("Data") if "Text" in body else None,
+        body.get("Html", {}).get("Data") if "Html" in body else None,
     )
-    return _send_v1(request, raw, to + cc + bcc)
 
 
 @before("ses", "SendRawEmail")
@@ -153,23 +170,13 @@ def send_raw_email_v1(request: ApiRequest) -> Reply:
 @before("ses", "SendTemplatedEmail")
 def send_templated_email_v1(request: ApiRequest) -> Reply:
     p = request.params
-    to, cc, bcc = _recipients(p.get("Destination"))
     try:
         subject, text, html = render(
             _moto_template(request, p.get("Template", "")), p.get("TemplateData", "{}")
         )
     except Rejection as exc:
-        return error(request.call, V1_CODES[exc.kind], exc.message)
-    raw = compose(
-        source=p.get("Source", ""),
-        to=to,
-        cc=cc,
-        reply_to=p.get("ReplyToAddresses", []),
-        subject=subject,
-        text=text,
-        html=html,
-    )
-    return _send_v1(request, raw, to + cc + bcc)
+        return _refused(request, exc)
+    return _send_formatted_v1(request, subject, text, html)
 
 
 # ------------------------------------------------------------------ SES v2
@@ -222,8 +229,7 @@ def send_email_v2(request: ApiRequest) -> Reply:
     try:
         raw, was_raw = _v2_content(request)
     except Rejection as exc:
-        code, status = V2_CODES[exc.kind]
-        return error(request.call, code, exc.message, status)
+        return _refused(request, exc)
     except (binascii.Error, ValueError):
         return error(request.call, "BadRequestException", "Content.Raw.Data is not base64.")
     to, cc, bcc = _recipients(p.get("Destination"))

@@ -124,11 +124,9 @@ def _addresses(message: email.message.Message, *names: str) -> list[str]:
 
 
 def _not_verified(account_id: str, region: str, addresses: list[str]) -> list[str]:
-    missing = []
-    for address in addresses:
-        if verifying_identity(account_id, region, address) is None and address not in missing:
-            missing.append(address)
-    return missing
+    """The addresses no verified identity covers, each once (usually Source is the From too)."""
+    unique = dict.fromkeys(addresses)
+    return [a for a in unique if verifying_identity(account_id, region, a) is None]
 
 
 def new_message_id(now: float) -> str:
@@ -211,7 +209,7 @@ def submit(sub: Submission) -> str:
     message["Feedback-ID"] = f"1.{sub.region}.{uuid.uuid4().hex[:20]}=:AmazonSES"
     headers = [(k, str(v)) for k, v in message.items()]
     data = message.as_bytes(policy=email.policy.SMTP)
-    data = _dkim_sign(sub, source, data) + data
+    data = _dkim_sign(sub, source, message, data) + data
     data = f"Return-Path: <{message_id}@{bounce_domain}>\r\n".encode() + data
 
     delivered = [r for r in recipients if not is_simulator(r)]
@@ -244,15 +242,17 @@ def _default_configuration_set(sub: Submission, identity: Identity) -> str | Non
     return domain.configuration_set if domain is not None else None
 
 
-def _dkim_sign(sub: Submission, source: str, data: bytes) -> bytes:
-    """The DKIM-Signature header SES adds for a domain with Easy DKIM, or nothing."""
+def _dkim_sign(sub: Submission, source: str, message: email.message.Message, data: bytes) -> bytes:
+    """The DKIM-Signature header SES adds for a domain with Easy DKIM, or nothing.
+
+    ``data`` is ``message`` serialized, so the headers to sign are read off ``message``.
+    """
     identity = signing_identity(sub.account_id, sub.region, source)
     if identity is None:
         return b""
     import dkim
 
-    present = email.message_from_bytes(data, policy=email.policy.default)
-    include = [h.encode() for h in SIGNED_HEADERS if present[h] is not None]
+    include = [h.encode() for h in SIGNED_HEADERS if h in message]
     return dkim.sign(
         data,
         selector=identity.dkim_tokens[0].encode(),

@@ -1,7 +1,9 @@
 """Wire the backend's SMTP server (``course.backend.smtp``) to IAM and to SES's sending path.
 
-The server starts with the backend process on a free loopback port. A notebook finds it at
-``GET /_course/ses/smtp`` (JSON: host, port, region, and the AWS endpoint it stands for).
+The server listens on a free loopback port. A notebook finds it at ``GET /_course/ses/smtp``
+(JSON: host, port, region, and the AWS endpoint it stands for), the only way to learn the port,
+so the server starts on that page's first request: a backend whose lab sends no mail over SMTP
+(the grader starts one per submission) never pays for its TLS key, its thread and its socket.
 
 - AUTH: the user name is an IAM access key id of an active key in moto's IAM; the password
   must be that key's SMTP password for us-east-1 (AWS's derivation; SMTP credentials are per
@@ -172,22 +174,32 @@ def _deliver(principal: Principal, mail_from: str, recipients: list[str], conten
         raise Refused(f"454 Throttling failure: {exc.message}") from None
 
 
-SERVER = SmtpServer(authenticate, deliver).start()
+_server: SmtpServer | None = None
+_server_lock = threading.Lock()
+
+
+def server() -> SmtpServer:
+    """The backend's SMTP server, started on first use and kept for the process's life."""
+    global _server
+    with _server_lock:
+        if _server is None:
+            _server = SmtpServer(authenticate, deliver).start()
+        return _server
 
 
 @page("/_course/ses/smtp")
 def smtp_page(environ: dict[str, Any], body: bytes) -> Reply:
     """``/_course/ses/smtp``: where the interface listens; ``/_course/ses/smtp/log``: its log."""
     if environ.get("PATH_INFO", "").rstrip("/").endswith("/log"):
-        return Reply(
-            200, json.dumps(LOG.entries()).encode(), [("Content-Type", "application/json")]
-        )
-    document: dict[str, Any] = {
-        "host": SERVER.host,
-        "port": SERVER.port,
-        "starttls": True,
-        "auth": ["LOGIN", "PLAIN"],
-        "region": REGION,
-        "aws": AWS_ENDPOINT,
-    }
+        document: Any = LOG.entries()  # reading the log starts no server
+    else:
+        smtp = server()
+        document = {
+            "host": smtp.host,
+            "port": smtp.port,
+            "starttls": True,
+            "auth": ["LOGIN", "PLAIN"],
+            "region": REGION,
+            "aws": AWS_ENDPOINT,
+        }
     return Reply(200, json.dumps(document).encode(), [("Content-Type", "application/json")])

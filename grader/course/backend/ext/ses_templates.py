@@ -12,7 +12,7 @@ from typing import Any
 from .. import clock
 from ..extensions import ApiRequest, Reply, before, error, success
 from .ses_send_api import render
-from .ses_sending import Rejection
+from .ses_sending import Rejection, compose
 
 
 def _templates(request: ApiRequest) -> dict[str, dict[str, Any]]:
@@ -84,13 +84,14 @@ def delete_email_template(request: ApiRequest) -> Reply:
 @before("sesv2", "ListEmailTemplates")
 def list_email_templates(request: ApiRequest) -> Reply:
     size = int(request.params.get("PageSize") or 10)
-    names = sorted(_templates(request))
+    templates = _templates(request)
+    names = sorted(templates)
     token = request.params.get("NextToken")
     start = int(token) if token and str(token).isdigit() else 0
     page = names[start : start + size]
     output: dict[str, Any] = {
         "TemplatesMetadata": [
-            {"TemplateName": n, "CreatedTimestamp": _created(_templates(request)[n])} for n in page
+            {"TemplateName": n, "CreatedTimestamp": _created(templates[n])} for n in page
         ]
     }
     if start + size < len(names):
@@ -115,8 +116,6 @@ def test_render_email_template(request: ApiRequest) -> Reply:
         subject, text, html = render(template, request.params.get("TemplateData", "{}"))
     except Rejection as exc:
         return error(request.call, "BadRequestException", exc.message)
-    from .ses_sending import compose
-
     rendered = compose(
         source="", to=[], cc=[], reply_to=[], subject=subject, text=text, html=html
     ).decode("utf-8", "replace")
