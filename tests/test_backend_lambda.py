@@ -329,3 +329,17 @@ def test_reset_forgets_functions_and_their_runs(backend: Backend, lam: Any, role
     assert logs.describe_log_groups()["logGroups"] == []
     with pytest.raises(lam.exceptions.ResourceNotFoundException):
         lam.invoke(FunctionName="runner", Payload=b"{}")
+
+
+def test_reset_drops_queued_runs_without_hanging(backend: Backend, lam: Any, role: str) -> None:
+    """More Event invocations than the worker pool runs at once leave some queued; a reset
+    cancels those and kills the running ones, and answers at once (it hung when a cancelled
+    run's callback waited for the lock reset held)."""
+    create(lam, role, source=HANDLER, Timeout=30)
+    for _ in range(8):
+        lam.invoke(FunctionName="runner", InvocationType="Event", Payload=b'{"sleep": 20}')
+    started = time.monotonic()
+    backend.reset()
+    assert time.monotonic() - started < 10
+    with urllib.request.urlopen(f"{backend.url}/_course/lambda/idle?timeout=10") as r:
+        assert json.loads(r.read()) == {"idle": True}

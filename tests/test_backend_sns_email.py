@@ -307,3 +307,39 @@ def test_the_mailbox_page_shows_the_links(backend: Backend, sns: Any, topic: str
         page = response.read().decode()
     assert "Subscription Confirmation" in page
     assert "/_course/sns/confirm?" in page
+
+
+def test_subscribing_again_after_48_hours_starts_over(
+    backend: Backend, sns: Any, topic: str
+) -> None:
+    """Once SNS has deleted an unconfirmed subscription (after 48 hours), subscribing the address
+    again is a new subscription: "pending confirmation", with a new confirmation email."""
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint=EMAIL)
+    first = token_of(mails(backend)[0])
+    backend.advance_clock(48 * 3600 + 1)
+    answer = sns.subscribe(TopicArn=topic, Protocol="email", Endpoint=EMAIL)
+    assert answer["SubscriptionArn"] == "pending confirmation"
+    assert [token_of(m) != first for m in mails(backend)] == [False, True]
+    listed = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert [s["SubscriptionArn"] for s in listed] == ["PendingConfirmation"]
+
+
+def test_messages_signed_at_the_same_time_share_one_key() -> None:
+    """The signing key is made on first use; two messages signed at that moment (two requests
+    on the threaded server) must both verify with the one certificate served at SigningCertURL."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from course.backend import sns_messages
+
+    sns_messages._make_key_and_cert.cache_clear()
+    document = {"Type": "Notification", "MessageId": "m", "TopicArn": "t", "Message": "x"}
+    with ThreadPoolExecutor(4) as pool:
+        signed = list(pool.map(lambda _: sns_messages.sign(dict(document), "http://b"), range(4)))
+    certificate = x509.load_pem_x509_certificate(sns_messages.certificate_pem())
+    for message in signed:
+        certificate.public_key().verify(  # type: ignore[call-arg,union-attr]
+            base64.b64decode(message["Signature"]),
+            string_to_sign(message).encode(),
+            padding.PKCS1v15(),  # type: ignore[arg-type]
+            hashes.SHA256(),  # type: ignore[arg-type]
+        )

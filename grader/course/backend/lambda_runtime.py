@@ -31,7 +31,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import uuid
 import zipfile
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -121,13 +120,20 @@ atexit.register(_CODE.clear)
 
 @dataclass
 class _Runs:
-    """Processes running now, pending async runs and a generation number bumped by reset."""
+    """Processes running now, pending async runs and a generation number bumped by reset.
+
+    ``idle`` is notified (under ``lock``) whenever the last pending run is gone.
+    """
 
     lock: threading.Lock = field(default_factory=threading.Lock)
+    idle: threading.Condition = field(init=False)
     processes: set[subprocess.Popen[bytes]] = field(default_factory=set)
     pending: set[Future[Any]] = field(default_factory=set)
     generation: int = 0
     executor: ThreadPoolExecutor | None = None
+
+    def __post_init__(self) -> None:
+        self.idle = threading.Condition(self.lock)
 
 
 _RUNS = _Runs()
@@ -395,7 +401,7 @@ def invoke_async(
         if _RUNS.executor is None:
             _RUNS.executor = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="lambda")
         future = _RUNS.executor.submit(
-            _run_quietly, fn, event, invoked_arn, request_id, endpoint_url
+            _run_quietly, fn, event, invoked_arn, request_id, endpoint_url, _RUNS.generation
         )
         _RUNS.pending.add(future)
     future.add_done_callback(_forget)
@@ -403,8 +409,15 @@ def invoke_async(
 
 
 def _run_quietly(
-    fn: Any, event: Any, invoked_arn: str | None, request_id: str, endpoint_url: str | None
+    fn: Any,
+    event: Any,
+    invoked_arn: str | None,
+    request_id: str,
+    endpoint_url: str | None,
+    generation: int,
 ) -> None:
+    if generation != _RUNS.generation:
+        return  # queued before a reset that could not cancel it in time
     try:
         invoke(fn, event, invoked_arn=invoked_arn, request_id=request_id, endpoint_url=endpoint_url)
     except Exception as exc:  # an async run has nobody to report to but the server log
@@ -412,28 +425,28 @@ def _run_quietly(
 
 
 def _forget(future: Future[Any]) -> None:
-    with _RUNS.lock:
+    with _RUNS.idle:
         _RUNS.pending.discard(future)
+        if not _RUNS.pending:
+            _RUNS.idle.notify_all()
 
 
 def wait_idle(timeout: float = 30.0) -> bool:
     """Wait until no asynchronous invocation is queued or running; False if time ran out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with _RUNS.lock:
-            if not _RUNS.pending:
-                return True
-        time.sleep(0.02)
-    return False
+    with _RUNS.idle:
+        return _RUNS.idle.wait_for(lambda: not _RUNS.pending, timeout)
 
 
 def reset() -> None:
     """Forget every run: kill running processes, drop queued runs and the unpacked code."""
     with _RUNS.lock:
         _RUNS.generation += 1
-        for future in _RUNS.pending:
-            future.cancel()
-        for process in list(_RUNS.processes):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, 9)
+        queued = list(_RUNS.pending)
+        running = list(_RUNS.processes)
+    # Outside the lock: cancelling a queued run calls ``_forget`` at once, which takes the lock.
+    for future in queued:
+        future.cancel()
+    for process in running:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, 9)
     _CODE.clear()

@@ -55,7 +55,6 @@ class Publication:
     dedup_id: str | None
     structure: str | None
     sent_at: str
-    published: float
 
 
 @dataclass(frozen=True)
@@ -114,7 +113,6 @@ def publish(
         # "Amazon SNS uses a SHA-256 hash to generate the message deduplication ID using the
         # body of the message" (FIFO topics with content-based deduplication).
         deduplication_id = hashlib.sha256(message.encode()).hexdigest()
-    now = clock.now()
     publication = Publication(
         topic=topic,
         message_id=str(uuid.uuid4()),
@@ -124,12 +122,10 @@ def publish(
         group_id=group_id,
         dedup_id=deduplication_id,
         structure=message_structure,
-        sent_at=sns_messages.timestamp(now),
-        published=now,
+        sent_at=sns_messages.timestamp(),
     )
     metrics = {"NumberOfMessagesPublished": 1.0, "PublishSize": float(len(message.encode()))}
-    subscriptions = [s for s in topic.sns_backend.subscriptions.values() if s.topic is topic]
-    for subscription in subscriptions:
+    for subscription in sns_subscriptions.of_topic(topic):
         outcome = deliver(subscription, publication)
         for name in _metric_names(outcome, subscription, publication):
             metrics[name] = metrics.get(name, 0.0) + 1.0
@@ -147,8 +143,7 @@ def _metric_names(outcome: Outcome, subscription: Any, publication: Publication)
         return ["NumberOfNotificationsFailed"]
     if outcome.status == "filtered":
         names = ["NumberOfNotificationsFilteredOut"]
-        scope = subscription.attributes.get("FilterPolicyScope") or sns_filter.ATTRIBUTES
-        if scope == sns_filter.ATTRIBUTES and not publication.attributes:
+        if _scope(subscription) == sns_filter.ATTRIBUTES and not publication.attributes:
             names.append("NumberOfNotificationsFilteredOut-NoMessageAttributes")
         return names
     return []
@@ -177,16 +172,21 @@ def deliver(subscription: Any, publication: Publication) -> Outcome:
     return outcome
 
 
+def _scope(subscription: Any) -> str:
+    return subscription.attributes.get("FilterPolicyScope") or sns_filter.ATTRIBUTES
+
+
 def _accepts(subscription: Any, publication: Publication) -> bool:
     text = subscription.attributes.get("FilterPolicy")
     if not text:
         return True
-    scope = subscription.attributes.get("FilterPolicyScope") or sns_filter.ATTRIBUTES
     try:
         policy = json.loads(text)
     except ValueError:
         return False
-    return sns_filter.matches(policy, scope, publication.message, publication.attributes)
+    return sns_filter.matches(
+        policy, _scope(subscription), publication.message, publication.attributes
+    )
 
 
 def _message_for(protocol: str, publication: Publication) -> str:
@@ -200,6 +200,22 @@ def _message_for(protocol: str, publication: Publication) -> str:
 
 def _base_url(subscription: Any) -> str:
     return sns_subscriptions.base_url(subscription.arn)
+
+
+def _notification(publication: Publication, message: str, unsubscribe: str, base: str) -> str:
+    """The signed JSON notification as text (an SQS body without raw delivery, an email-json)."""
+    return sns_messages.as_json_text(
+        sns_messages.notification(
+            topic_arn=publication.topic.arn,
+            message_id=publication.message_id,
+            message=message,
+            subject=publication.subject,
+            sent_at=publication.sent_at,
+            unsubscribe_url=unsubscribe,
+            attributes=publication.attributes,
+            base_url=base,
+        )
+    )
 
 
 # ------------------------------------------------------------------------------------ SQS
@@ -241,19 +257,9 @@ def _to_queue(subscription: Any, publication: Publication, message: str) -> Outc
     if raw:
         body, attributes = message, _sqs_attributes(publication.attributes)
     else:
-        envelope = sns_messages.notification(
-            topic_arn=publication.topic.arn,
-            message_id=publication.message_id,
-            message=message,
-            subject=publication.subject,
-            sent_at=publication.sent_at,
-            unsubscribe_url=sns_messages.unsubscribe_link(
-                _base_url(subscription), subscription.arn
-            ),
-            attributes=publication.attributes,
-            base_url=_base_url(subscription),
-        )
-        body, attributes = sns_messages.as_json_text(envelope), {}
+        base = _base_url(subscription)
+        unsubscribe = sns_messages.unsubscribe_link(base, subscription.arn)
+        body, attributes = _notification(publication, message, unsubscribe, base), {}
     sent = backend.send_message(
         parts[5],
         body,
@@ -319,9 +325,10 @@ def _to_function(subscription: Any, publication: Publication, message: str) -> O
         subscription.endpoint,
         {"aws:SourceArn": publication.topic.arn, "aws:SourceAccount": publication.topic.account_id},
     )
-    if not allows(_function_policy(fn), request) and not allows(
-        _function_policy(fn),
-        Request(SNS_PRINCIPAL, request.action, fn.function_arn, request.context),
+    policy = _function_policy(fn)
+    # The endpoint may carry a qualifier; a policy may name the function's own ARN instead.
+    if not allows(policy, request) and not allows(
+        policy, Request(SNS_PRINCIPAL, request.action, fn.function_arn, request.context)
     ):
         return Outcome(
             "failed",
@@ -368,18 +375,7 @@ def _to_mailbox(subscription: Any, publication: Publication, message: str) -> Ou
     if subscription.protocol == "email":
         text = sns_messages.notification_email(message, unsubscribe)
     else:
-        text = sns_messages.as_json_text(
-            sns_messages.notification(
-                topic_arn=publication.topic.arn,
-                message_id=publication.message_id,
-                message=message,
-                subject=publication.subject,
-                sent_at=publication.sent_at,
-                unsubscribe_url=unsubscribe,
-                attributes=publication.attributes,
-                base_url=base,
-            )
-        )
+        text = _notification(publication, message, unsubscribe, base)
     MAILBOX.deliver(
         source="sns",
         sender=sns_messages.sender(publication.topic.display_name),

@@ -297,7 +297,7 @@ def _match_body(policy: dict[str, Any], body: dict[str, Any]) -> bool:
             children = [c for c in _children(body, key) if isinstance(c, dict)]
             if not any(_match_body(rules, child) for child in children):
                 return False
-        elif not _match_rules(rules, _leaf_values(body, key), True):
+        elif not _match_rules(rules, _children(body, key), True):
             return False
     return True
 
@@ -305,10 +305,7 @@ def _match_body(policy: dict[str, Any], body: dict[str, Any]) -> bool:
 def _children(node: Any, key: str) -> list[Any]:
     """The values under ``key`` in an object, or in every object of an array (recursively)."""
     if isinstance(node, dict):
-        if key not in node:
-            return []
-        value = node[key]
-        return _flatten(value)
+        return _flatten(node[key]) if key in node else []
     if isinstance(node, list):
         return [c for item in node for c in _children(item, key)]
     return []
@@ -318,10 +315,6 @@ def _flatten(value: Any) -> list[Any]:
     if isinstance(value, list):
         return [leaf for item in value for leaf in _flatten(item)]
     return [value]
-
-
-def _leaf_values(body: dict[str, Any], key: str) -> list[Any]:
-    return _children(body, key)
 
 
 def _match_rules(rules: list[Any], values: list[Any], any_attribute: bool) -> bool:

@@ -54,7 +54,9 @@ def default_base_url() -> str:
 
 def base_url_from(environ: dict[str, Any]) -> str:
     """The backend's address as the client reached it (for links in messages)."""
-    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
+    host = environ.get("HTTP_HOST")
+    if not host and environ.get("SERVER_NAME"):
+        host = f"{environ['SERVER_NAME']}:{environ.get('SERVER_PORT')}"
     return f"{environ.get('wsgi.url_scheme', 'http')}://{host}" if host else default_base_url()
 
 
@@ -68,14 +70,27 @@ def base_url(subscription_arn: str) -> str:
         return _STATE.base_urls.get(subscription_arn) or default_base_url()
 
 
-def moto_subscription(arn: str) -> Any | None:
-    """moto's subscription object for an ARN, in whatever account and region it lives."""
+def _sns_backend(arn: str) -> Any:
+    """moto's SNS backend of the account and region an SNS ARN names."""
     from moto.sns.models import sns_backends
 
     parts = arn.split(":")
-    if len(parts) < 7:
-        return None
-    return sns_backends[parts[4]][parts[3]].subscriptions.get(arn)
+    return sns_backends[parts[4]][parts[3]]
+
+
+def moto_topic(arn: str) -> Any | None:
+    """moto's topic object for a topic ARN, or None if there is no such topic."""
+    return _sns_backend(arn).topics.get(arn) if len(arn.split(":")) == 6 else None
+
+
+def moto_subscription(arn: str) -> Any | None:
+    """moto's subscription object for an ARN, in whatever account and region it lives."""
+    return _sns_backend(arn).subscriptions.get(arn) if len(arn.split(":")) >= 7 else None
+
+
+def of_topic(topic: Any) -> list[Any]:
+    """Every subscription (moto's objects) of a topic, pending ones included."""
+    return [s for s in topic.sns_backend.subscriptions.values() if s.topic is topic]
 
 
 def start_pending(subscription: Any) -> str:
@@ -96,7 +111,9 @@ def start_pending(subscription: Any) -> str:
 
 
 def is_pending(subscription_arn: str) -> bool:
-    expire()
+    """Whether the subscription awaits confirmation (one past 48 hours, not yet swept, still
+    does, so it gets nothing). The API calls that show or use subscriptions run ``expire``
+    first (``ext/sns_email``); this stays a look-up, as Publish asks it per subscription."""
     with _STATE.lock:
         return subscription_arn in _STATE.pending
 
@@ -148,11 +165,8 @@ def expire() -> None:
 
 
 def _delete(subscription_arn: str) -> None:
-    from moto.sns.models import sns_backends
-
-    parts = subscription_arn.split(":")
-    if len(parts) >= 7:
-        sns_backends[parts[4]][parts[3]].subscriptions.pop(subscription_arn, None)
+    if len(subscription_arn.split(":")) >= 7:
+        _sns_backend(subscription_arn).subscriptions.pop(subscription_arn, None)
 
 
 def unsubscribed(subscription_arn: str, topic_arn: str) -> None:

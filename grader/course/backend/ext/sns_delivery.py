@@ -58,14 +58,12 @@ def topic_attributes(request: ApiRequest, reply: Reply, parsed: dict[str, Any]) 
     if reply.status >= 400:
         return None
     from moto.core.utils import camelcase_to_underscores
-    from moto.sns.models import sns_backends
 
     arn = request.params.get("TopicArn", "")
-    parts = arn.split(":")
-    topic = sns_backends[parts[4]][parts[3]].topics.get(arn) if len(parts) == 6 else None
+    topic = sns_subscriptions.moto_topic(arn)
     if topic is None:
         return None
-    subscriptions = [s for s in topic.sns_backend.subscriptions.values() if s.topic is topic]
+    subscriptions = sns_subscriptions.of_topic(topic)
     pending = sum(1 for s in subscriptions if sns_subscriptions.is_pending(s.arn))
     attributes = dict(parsed.get("Attributes", {}))
     attributes["SubscriptionsPending"] = str(pending)

@@ -89,7 +89,7 @@ def _mail_confirmation(subscription: Any, token: str, base_url: str) -> None:
 @before("sns", "ConfirmSubscription")
 def confirm_subscription(request: ApiRequest) -> Reply:
     topic_arn = str(request.params.get("TopicArn", ""))
-    if not _topic_exists(topic_arn):
+    if sns_subscriptions.moto_topic(topic_arn) is None:
         return error(request.call, "NotFound", "Topic does not exist", status=404)
     arn = sns_subscriptions.confirm(topic_arn, str(request.params.get("Token", "")), True)
     if arn is None:
@@ -97,13 +97,7 @@ def confirm_subscription(request: ApiRequest) -> Reply:
     return success(request.call, {"SubscriptionArn": arn})
 
 
-def _topic_exists(topic_arn: str) -> bool:
-    from moto.sns.models import sns_backends
-
-    parts = topic_arn.split(":")
-    return len(parts) == 6 and topic_arn in sns_backends[parts[4]][parts[3]].topics
-
-
+@before("sns", "Subscribe")
 @before("sns", "ListSubscriptions")
 @before("sns", "ListSubscriptionsByTopic")
 @before("sns", "GetSubscriptionAttributes")
@@ -111,7 +105,8 @@ def _topic_exists(topic_arn: str) -> bool:
 @before("sns", "Publish")
 @before("sns", "PublishBatch")
 def expire_unconfirmed(request: ApiRequest) -> None:
-    """Subscriptions left unconfirmed for 48 hours are gone before SNS answers."""
+    """Subscriptions left unconfirmed for 48 hours are gone before SNS answers (so subscribing
+    the address again starts a new subscription)."""
     sns_subscriptions.expire()
 
 
@@ -121,12 +116,15 @@ def hide_pending(request: ApiRequest, reply: Reply, parsed: dict[str, Any]) -> R
     """A pending subscription is listed with SubscriptionArn "PendingConfirmation"."""
     if reply.status >= 400:
         return None
-    listed = parsed.get("Subscriptions", [])
-    if not any(sns_subscriptions.is_pending(s.get("SubscriptionArn", "")) for s in listed):
+    pending = [
+        entry
+        for entry in parsed.get("Subscriptions", [])
+        if sns_subscriptions.is_pending(entry.get("SubscriptionArn", ""))
+    ]
+    if not pending:
         return None
-    for entry in listed:
-        if sns_subscriptions.is_pending(entry.get("SubscriptionArn", "")):
-            entry["SubscriptionArn"] = "PendingConfirmation"
+    for entry in pending:
+        entry["SubscriptionArn"] = "PendingConfirmation"
     return success(request.call, parsed)
 
 
