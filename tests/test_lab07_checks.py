@@ -323,6 +323,24 @@ def test_sqs_check_passes_with_raw_delivery(lab: Lab, aws: Aws) -> None:
     assert outcome(aws, "sqs-got-only-its-message") == "passed"
 
 
+def test_sqs_check_ignores_messages_the_notebook_sent_to_the_queue_itself(
+    lab: Lab, aws: Aws
+) -> None:
+    """Without the queue policy nothing comes from the topic; a hand-made copy of an SNS
+    envelope sent straight to the queue must not stand in for it."""
+    lab.make_topic().make_queue().subscribe().publish()
+    forged = {
+        "Type": "Notification",
+        "MessageId": "forged",
+        "TopicArn": lab.topic,
+        "Message": "hello",
+        "MessageAttributes": {"sendTo": {"Type": "String", "Value": "SQS"}},
+    }
+    lab.sqs.send_message(QueueUrl=lab.queue_url, MessageBody=json.dumps(forged))
+    lab.sqs.receive_message(QueueUrl=lab.queue_url)
+    assert outcome(aws, "sqs-got-only-its-message") == "failed"
+
+
 # -- lambda-logged-only-its-message
 def test_lambda_check_fails_without_the_permission(lab: Lab, aws: Aws) -> None:
     lab.make_topic().make_function().subscribe().publish()

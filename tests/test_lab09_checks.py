@@ -4,6 +4,7 @@ an actionable reason, on wrong work."""
 from __future__ import annotations
 
 import contextlib
+import json
 
 from botocore.exceptions import ClientError
 from course.backend.process import Backend
@@ -162,3 +163,27 @@ def test_alarm_thresholds_and_metrics(backend: Backend, aws: Aws) -> None:
     _alarm(backend, Namespace="Custom", MetricName="Bounces")
     result = check_results("09", aws)["bounce-alarm"]
     assert result.outcome == "failed" and "Reputation.BounceRate" in result.message
+
+
+def _forged_event(kind: str) -> str:
+    return json.dumps({"eventType": kind, "mail": {"messageId": "forged"}})
+
+
+def test_events_sent_to_the_queue_by_the_notebook_do_not_count(backend: Backend, aws: Aws) -> None:
+    _, queue = events_pipeline(backend)
+    sqs = make_client(backend, "sqs")
+    for kind in ("Bounce", "Complaint"):
+        sqs.send_message(QueueUrl=queue, MessageBody=_forged_event(kind))
+    assert len(sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]) == 2
+    assert check_results("09", aws)["events-captured"].outcome == "failed"
+
+
+def test_events_published_to_the_topic_by_the_notebook_do_not_count(
+    backend: Backend, aws: Aws
+) -> None:
+    topic, queue = events_pipeline(backend)
+    sns = make_client(backend, "sns")
+    for kind in ("Bounce", "Complaint"):
+        sns.publish(TopicArn=topic, Message=_forged_event(kind))
+    assert len(read_events(backend, queue, want=2)) == 2
+    assert check_results("09", aws)["events-captured"].outcome == "failed"

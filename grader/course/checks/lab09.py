@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 from ..backend.ses_review import review
+from ..flow import Flow
 from .api import CheckFailed, NotAttempted, check
 from .context import Aws
 from .ses import is_verified_recipient, sends, sns_events
-from .sqs import receives
+from .sqs import Received, receives
+from .sqs import sends as queue_sends
 
 LAB = "09"
 TITLE = "SES production access and reputation"
@@ -130,6 +134,22 @@ def test_event_destination(aws: Aws) -> None:
     )
 
 
+def _forged(flow: Flow, queue: str, message: Received) -> bool:
+    """A message the notebook put there itself: sent to the queue, or published to a topic,
+    rather than an event SES published."""
+    if message.message_id in {s.message_id for s in queue_sends(flow, queue)}:
+        return True
+    try:
+        envelope = json.loads(message.body)
+    except ValueError:
+        return False
+    published = set()
+    for call in flow.calls_to("sns", "Publish", "PublishBatch", ok=True):
+        published.add(call.response.get("MessageId"))
+        published.update(e.get("MessageId") for e in call.response.get("Successful", []))
+    return isinstance(envelope, dict) and envelope.get("MessageId") in published
+
+
 @check(
     "events-captured",
     points=3,
@@ -140,7 +160,7 @@ def test_event_destination(aws: Aws) -> None:
 )
 def test_events_captured(aws: Aws) -> None:
     queue = aws.name(QUEUE)
-    received = receives(aws.flow, queue)
+    received = [m for m in receives(aws.flow, queue) if not _forged(aws.flow, queue, m)]
     if not received:
         tried = aws.flow.calls_to("sqs", "ReceiveMessage", queue=queue)
         if not tried:
