@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import pkgutil
 import uuid
 from collections.abc import Callable
@@ -99,6 +100,18 @@ def on_reset(fn: Callable[[], None]) -> Callable[[], None]:
     """Register a function that clears an extension's state on backend reset."""
     _resets.append(fn)
     return fn
+
+
+def base_url(environ: dict[str, Any] | None = None) -> str:
+    """The backend's own address, for links in mail and for code it runs (Lambda handlers):
+    as the client reached it when a request is at hand, else the port the server listens on."""
+    if environ:
+        host = environ.get("HTTP_HOST")
+        if not host and environ.get("SERVER_NAME"):
+            host = f"{environ['SERVER_NAME']}:{environ.get('SERVER_PORT')}"
+        if host:
+            return f"{environ.get('wsgi.url_scheme', 'http')}://{host}"
+    return f"http://127.0.0.1:{os.environ.get('MOTO_PORT', '5000')}"
 
 
 def before_hooks(service: str, action: str) -> list[BeforeHook]:

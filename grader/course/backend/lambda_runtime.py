@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from . import clock
+from .extensions import base_url
 
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
 #: Seconds a process may take beyond the function timeout to start and report (interpreter start).
@@ -139,11 +140,6 @@ class _Runs:
 _RUNS = _Runs()
 
 
-def _backend_url() -> str:
-    """The backend's own address (the server sets MOTO_PORT when it starts)."""
-    return f"http://127.0.0.1:{os.environ.get('MOTO_PORT', '5000')}"
-
-
 def _stream_name(version: str) -> str:
     day = datetime.datetime.fromtimestamp(clock.now(), tz=datetime.UTC).strftime("%Y/%m/%d")
     return f"{day}/[{version}]{uuid.uuid4().hex}"
@@ -177,7 +173,7 @@ def _environment(
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
-        "AWS_ENDPOINT_URL": endpoint_url or _backend_url(),
+        "AWS_ENDPOINT_URL": endpoint_url or base_url(),
     }
     env.update({str(k): str(v) for k, v in (fn.environment_vars or {}).items()})
     return env

@@ -13,13 +13,13 @@ https://docs.aws.amazon.com/sns/latest/dg/sns-delete-subscription-topic.html
 
 from __future__ import annotations
 
-import os
 import secrets
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import clock
+from .extensions import base_url as backend_url
 
 CONFIRMED_PROTOCOLS = ("email", "email-json")  # the kit mails these; http(s) stays as moto has it
 PENDING_LIFETIME = 48 * 3600.0
@@ -48,18 +48,6 @@ class _State:
 _STATE = _State()
 
 
-def default_base_url() -> str:
-    return f"http://127.0.0.1:{os.environ.get('MOTO_PORT', '5000')}"
-
-
-def base_url_from(environ: dict[str, Any]) -> str:
-    """The backend's address as the client reached it (for links in messages)."""
-    host = environ.get("HTTP_HOST")
-    if not host and environ.get("SERVER_NAME"):
-        host = f"{environ['SERVER_NAME']}:{environ.get('SERVER_PORT')}"
-    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}" if host else default_base_url()
-
-
 def remember_base_url(subscription_arn: str, base_url: str) -> None:
     with _STATE.lock:
         _STATE.base_urls[subscription_arn] = base_url
@@ -67,7 +55,7 @@ def remember_base_url(subscription_arn: str, base_url: str) -> None:
 
 def base_url(subscription_arn: str) -> str:
     with _STATE.lock:
-        return _STATE.base_urls.get(subscription_arn) or default_base_url()
+        return _STATE.base_urls.get(subscription_arn) or backend_url()
 
 
 def _sns_backend(arn: str) -> Any:

@@ -27,8 +27,7 @@ from urllib.parse import parse_qs
 from moto.awslambda.models import LambdaFunction, lambda_backends
 
 from .. import lambda_runtime
-from ..extensions import ApiRequest, Reply, before, error, on_reset, page
-from ..sns_subscriptions import base_url_from
+from ..extensions import ApiRequest, Reply, base_url, before, error, on_reset, page
 
 
 def _function(request: ApiRequest) -> Any | None:
@@ -70,7 +69,7 @@ def invoke(request: ApiRequest) -> Reply:
     version = [("X-Amz-Executed-Version", str(fn.version))]
     if kind == "DryRun":
         return Reply(204, b"", version)
-    endpoint = base_url_from(request.environ)
+    endpoint = base_url(request.environ)
     try:
         if kind == "Event":
             request_id = lambda_runtime.invoke_async(fn, event, endpoint_url=endpoint)

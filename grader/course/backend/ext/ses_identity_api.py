@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import clock
-from ..extensions import ApiRequest, Reply, after, before, error, success
+from ..extensions import ApiRequest, Reply, after, base_url, before, error, success
 from .ses_identities import (
     STORE,
     V1_STATUS,
@@ -23,11 +23,6 @@ from .ses_identities import (
 
 V1_BEHAVIOR = {"USE_DEFAULT_VALUE": "UseDefaultValue", "REJECT_MESSAGE": "RejectMessage"}
 V2_BEHAVIOR = {v: k for k, v in V1_BEHAVIOR.items()}
-
-
-def _base_url(request: ApiRequest) -> str:
-    environ = request.environ
-    return f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '127.0.0.1')}"
 
 
 def _where(request: ApiRequest) -> tuple[str, str]:
@@ -79,7 +74,7 @@ def verify_email_identity(request: ApiRequest, reply: Reply, parsed: dict[str, A
     address = request.params.get("EmailAddress", "")
     identity, _ = STORE.create(*_where(request), address)
     if not identity.verified:
-        STORE.send_verification_email(*_where(request), identity, _base_url(request))
+        STORE.send_verification_email(*_where(request), identity, base_url(request.environ))
     return None
 
 
@@ -129,7 +124,7 @@ def create_email_identity(request: ApiRequest, reply: Reply, parsed: dict[str, A
         length = (request.params.get("DkimSigningAttributes") or {}).get("NextSigningKeyLength")
         STORE.start_dkim(identity, length)
     else:
-        STORE.send_verification_email(*_where(request), identity, _base_url(request))
+        STORE.send_verification_email(*_where(request), identity, base_url(request.environ))
     identity.refresh(*_where(request))
     return success(
         request.call,

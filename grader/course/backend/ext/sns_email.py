@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from .. import sns_messages, sns_subscriptions
-from ..extensions import ApiRequest, Reply, after, before, error, page, success
+from ..extensions import ApiRequest, Reply, after, base_url, before, error, page, success
 from .mailbox import MAILBOX
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -53,14 +53,15 @@ def subscribed(request: ApiRequest, reply: Reply, parsed: dict[str, Any]) -> Rep
     subscription = sns_subscriptions.moto_subscription(arn)
     if subscription is None:
         return None
-    base_url = sns_subscriptions.base_url_from(request.environ)
-    sns_subscriptions.remember_base_url(arn, base_url)
+    backend_url = base_url(request.environ)
+    sns_subscriptions.remember_base_url(arn, backend_url)
     if subscription.protocol not in sns_subscriptions.CONFIRMED_PROTOCOLS:
         return None
     is_new = not getattr(subscription, "_course_seen", False)
     subscription._course_seen = True
     if is_new or sns_subscriptions.is_pending(arn):
-        _mail_confirmation(subscription, sns_subscriptions.start_pending(subscription), base_url)
+        token = sns_subscriptions.start_pending(subscription)
+        _mail_confirmation(subscription, token, backend_url)
     if sns_subscriptions.is_pending(arn) and not request.params.get("ReturnSubscriptionArn"):
         return success(request.call, {"SubscriptionArn": PENDING})
     return None
