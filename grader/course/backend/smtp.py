@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import datetime
 import hashlib
 import hmac
 import logging
@@ -123,25 +122,13 @@ def _tls_context() -> ssl.SSLContext:
     ``load_cert_chain`` reads only files; they live in a directory removed once loaded, so no
     private key is left behind by each backend process.
     """
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+
+    from .certs import self_signed
 
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOSTNAME)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=365))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(HOSTNAME)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
+    cert = self_signed(key, HOSTNAME, dns_names=(HOSTNAME,))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     with tempfile.TemporaryDirectory(prefix="course-smtp-") as workdir:
         cert_file, key_file = Path(workdir, "smtp-cert.pem"), Path(workdir, "smtp-key.pem")
