@@ -78,6 +78,29 @@ def test_after_five_minutes_the_same_content_is_a_new_message(sqs: Any, backend:
     assert [m["Body"] for m in drain(sqs, url)] == ["late"]
 
 
+def test_each_deduplication_id_has_its_own_interval(sqs: Any, backend: Backend) -> None:
+    """FIFO key terms (FIFO_KEY_TERMS): messages with the same deduplication ID "sent within a 5
+    minute deduplication interval" are duplicates. Each ID's interval runs from its own first
+    send: once an older ID's interval is over it is new again, while a younger ID's still holds
+    (the backend forgets expired IDs as it goes; this pins that it forgets only those)."""
+    url = fifo_queue(sqs, ContentBasedDeduplication="false")
+
+    def send(body: str, dedup_id: str) -> str:
+        reply = sqs.send_message(
+            QueueUrl=url, MessageBody=body, MessageGroupId="A", MessageDeduplicationId=dedup_id
+        )
+        return reply["MessageId"]
+
+    old = send("old", "d-old")
+    backend.advance_clock(200)
+    recent = send("recent", "d-recent")
+    backend.advance_clock(101)  # d-old's interval is over, d-recent's is not
+    send("other", "d-other")
+    assert send("recent again", "d-recent") == recent
+    assert send("old again", "d-old") != old
+    assert [m["Body"] for m in drain(sqs, url)] == ["old", "recent", "other", "old again"]
+
+
 def test_explicit_ids_deduplicate_and_override_content(sqs: Any) -> None:
     """SendMessage, MessageDeduplicationId: "If the queue has ContentBasedDeduplication set, your
     MessageDeduplicationId overrides the generated one." and "If you send one message with

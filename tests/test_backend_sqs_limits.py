@@ -341,17 +341,9 @@ def test_receivers_are_named_by_their_client_app_id(backend: Backend) -> None:
     import json
     import urllib.request
 
-    import boto3
     from botocore.config import Config
 
-    named = boto3.client(
-        "sqs",
-        endpoint_url=backend.url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(user_agent_appid="consumer-7"),
-    )
+    named = make_client(backend, "sqs", config=Config(user_agent_appid="consumer-7"))
     url = named.create_queue(QueueName="named")["QueueUrl"]
     named.send_message(QueueUrl=url, MessageBody="x")
     handle = named.receive_message(QueueUrl=url)["Messages"][0]["ReceiptHandle"]

@@ -389,14 +389,7 @@ def test_the_timeline_is_drawn_from_the_recorded_flow(
     _send_videos(sqs, url, ["video-1.mp4"])
     mark = flow_mark()
     consumers = {
-        name: boto3.client(
-            "sqs",
-            endpoint_url=backend.url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=Config(user_agent_appid=name),
-        )
+        name: make_client(backend, "sqs", config=Config(user_agent_appid=name))
         for name in ("consumer-1", "consumer-2")
     }
     got = {}

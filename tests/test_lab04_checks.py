@@ -17,7 +17,7 @@ from course.checks import lab_checks
 from course.checks.api import run_check
 from course.checks.context import Aws
 
-from .conftest import check_results
+from .conftest import check_results, make_client
 
 MAIN, DLQ = "main-queue", "dead-letter-queue"
 COUNT = ["ApproximateReceiveCount"]
@@ -193,13 +193,7 @@ def test_five_receives_by_consumer_threads_pass(sqs: Any, aws: Aws, backend: Bac
     sqs.send_message(QueueUrl=main, MessageBody='{"name": "An"}')
 
     def consumer() -> None:
-        client = boto3.client(
-            "sqs",
-            endpoint_url=backend.url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        client = make_client(backend, "sqs")
         client.receive_message(QueueUrl=main, VisibilityTimeout=0, WaitTimeSeconds=0)
 
     for _ in range(5):  # five consumers one after the other, each in its own thread

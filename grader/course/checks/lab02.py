@@ -15,7 +15,7 @@ from collections import Counter
 from .api import CheckFailed, NotAttempted, check
 from .context import Aws
 from .sqs import deletes, queue_attributes
-from .sqs_history import Delivery, deliveries, message_of_handle
+from .sqs_history import Delivery, deliveries
 
 LAB = "02"
 TITLE = "Visibility timeout"
@@ -148,11 +148,12 @@ def test_distinct_after_fix(aws: Aws) -> None:
 )
 def test_deleted_once(aws: Aws) -> None:
     name = aws.name(QUEUE)
-    processed = {d.message_id for d in _after_fix(_deliveries(aws))}
+    found = _deliveries(aws)
+    processed = {d.message_id for d in _after_fix(found)}
     attempts = [a for a in deletes(aws.flow, name) if a.ok]
     if not attempts:
         raise NotAttempted(f"no message was deleted from {name} yet")
-    owner = message_of_handle(aws.flow, name)
+    owner = {d.received.receipt_handle: d.message_id for d in found}
     counts = Counter(owner.get(a.receipt_handle) for a in attempts)
     never = sorted(m for m in processed if counts[m] == 0)
     twice = sorted(m for m in processed if counts[m] > 1)

@@ -77,12 +77,17 @@ def _times_received(received: list[Received]) -> dict[str, int]:
     return dict(times)
 
 
+def _received(aws: Aws, base: str) -> list[Received]:
+    """Every delivery from the lab's queue ``base``; "not attempted" if there is none yet."""
+    received = receives(aws.flow, aws.name(base))
+    if not received:
+        raise NotAttempted(f"nothing was received from {aws.name(base)} yet")
+    return received
+
+
 def _the_message(aws: Aws) -> tuple[str, int]:
     """The MessageId received most often from main-queue, and how often."""
-    received = receives(aws.flow, aws.name(MAIN))
-    if not received:
-        raise NotAttempted(f"nothing was received from {aws.name(MAIN)} yet")
-    times = _times_received(received)
+    times = _times_received(_received(aws, MAIN))
     message_id = max(times, key=lambda m: times[m])
     return message_id, times[message_id]
 
@@ -128,10 +133,8 @@ def _stored_ids(aws: Aws, queue: str) -> set[str] | None:
     f"from {DLQ}.",
 )
 def test_moved_to_dlq(aws: Aws) -> None:
-    from_dlq = receives(aws.flow, aws.name(DLQ))
     message_id, times = _the_message(aws)
-    if not from_dlq:
-        raise NotAttempted(f"nothing was received from {aws.name(DLQ)} yet")
+    from_dlq = _received(aws, DLQ)
     if message_id not in {r.message_id for r in from_dlq}:
         raise CheckFailed(
             f"the messages received from {aws.name(DLQ)} are not the one received {times} "
@@ -153,9 +156,7 @@ def test_moved_to_dlq(aws: Aws) -> None:
     'MessageSystemAttributeNames=["ApproximateReceiveCount"]).',
 )
 def test_count_not_reset(aws: Aws) -> None:
-    from_dlq = receives(aws.flow, aws.name(DLQ))
-    if not from_dlq:
-        raise NotAttempted(f"nothing was received from {aws.name(DLQ)} yet")
+    from_dlq = _received(aws, DLQ)
     moved = {r.message_id for r in receives(aws.flow, aws.name(MAIN))}
     counts = [r.receive_count for r in from_dlq if r.message_id in moved]
     if not counts:

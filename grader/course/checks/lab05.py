@@ -53,6 +53,13 @@ def _fifo_sends(aws: Aws) -> list[Sent]:
     return sent
 
 
+def _fifo_receives(aws: Aws) -> list[Received]:
+    received = receives(aws.flow, aws.name(FIFO))
+    if not received:
+        raise NotAttempted(f"nothing was received from {aws.name(FIFO)} yet")
+    return received
+
+
 def _groups(sent: list[Sent]) -> dict[str | None, set[str]]:
     """The distinct MessageIds accepted into each message group."""
     groups: dict[str | None, set[str]] = defaultdict(set)
@@ -112,9 +119,7 @@ def test_dedup_demonstrated(aws: Aws) -> None:
             "the repeated order was sent more than five minutes after the first copy: outside "
             "the deduplication interval it is a new message"
         )
-    received = receives(aws.flow, aws.name(FIFO))
-    if not received:
-        raise NotAttempted(f"nothing was received from {aws.name(FIFO)} yet")
+    received = _fifo_receives(aws)
     key_of = {s.message_id: _dedup_key(s) for s in sent}
     for key in in_window:
         delivered = {r.message_id for r in received if key_of.get(r.message_id) == key}
@@ -160,9 +165,7 @@ def _first_receipts(flow_receives: list[Received]) -> list[Received]:
 )
 def test_order_preserved(aws: Aws) -> None:
     sent = _fifo_sends(aws)
-    received = receives(aws.flow, aws.name(FIFO))
-    if not received:
-        raise NotAttempted(f"nothing was received from {aws.name(FIFO)} yet")
+    received = _fifo_receives(aws)
     position = _send_order(sent)
     group_of = {s.message_id: s.group_id for s in sent}
     seen: dict[str | None, list[str]] = defaultdict(list)
@@ -200,9 +203,7 @@ def _deleted_ids(flow: Flow, queue: str, received: list[Received]) -> set[str]:
     "delete_message_batch); otherwise it comes back after the visibility timeout.",
 )
 def test_deleted_after_processing(aws: Aws) -> None:
-    received = receives(aws.flow, aws.name(FIFO))
-    if not received:
-        raise NotAttempted(f"nothing was received from {aws.name(FIFO)} yet")
+    received = _fifo_receives(aws)
     ids = {r.message_id for r in received}
     left = ids - _deleted_ids(aws.flow, aws.name(FIFO), received)
     if left:

@@ -157,8 +157,3 @@ def deliveries(flow: Flow, queue: str) -> list[Delivery]:
         extended = still_held and call.started <= hidden_until < call.started + seconds
         delivery.heartbeats.append(Heartbeat(call, seconds, extended))
     return sorted(found, key=lambda d: d.seq)
-
-
-def message_of_handle(flow: Flow, queue: str) -> dict[str, str]:
-    """Receipt handle -> MessageId for every delivery from ``queue``."""
-    return {r.receipt_handle: r.message_id for r in receives(flow, queue)}

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,7 +65,8 @@ class FifoLedger:
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        self._first: dict[tuple[QueueKey, str | None, str], FirstCopy] = {}
+        # Oldest first: ``remember`` re-inserts a key at the end, so expired ids lead.
+        self._first: OrderedDict[tuple[QueueKey, str | None, str], FirstCopy] = OrderedDict()
         self._last_sequence: dict[QueueKey, int] = {}
 
     def clear(self) -> None:
@@ -80,12 +82,13 @@ class FifoLedger:
         return first
 
     def remember(self, queue: Queue, message: Message) -> None:
-        self._first[_dedup_key(queue, message)] = FirstCopy(
-            clock.now(), message.id, message.sequence_number
-        )
+        """Record ``message`` as the first copy of its id; forget ids whose interval is over."""
         now = clock.now()
-        for key in [k for k, v in self._first.items() if now - v.sent_at >= DEDUPLICATION_INTERVAL]:
-            del self._first[key]
+        key = _dedup_key(queue, message)
+        self._first.pop(key, None)
+        self._first[key] = FirstCopy(now, message.id, message.sequence_number)
+        while now - next(iter(self._first.values())).sent_at >= DEDUPLICATION_INTERVAL:
+            self._first.popitem(last=False)
 
     def next_sequence_number(self, queue: Queue) -> str:
         """A 20-digit number larger than any this queue has handed out, with random gaps."""

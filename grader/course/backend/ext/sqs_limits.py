@@ -26,7 +26,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..extensions import ApiRequest, Reply, before, error, success
@@ -183,8 +183,23 @@ def _queue(request: ApiRequest) -> Any | None:
     return sqs_backends[request.account_id][request.call.region].queues.get(name)
 
 
-def _refuse(request: ApiRequest, exc: SqsLimitError) -> Reply:
-    return error(request.call, exc.code, str(exc))
+def _check_entry(entry: Mapping[str, Any], queue: Any) -> None:
+    """Raise if a SendMessage request, or one entry of a batch, breaks a per-message limit."""
+    check_message(
+        str(entry.get("MessageBody", "")),
+        entry.get("MessageAttributes"),
+        entry.get("DelaySeconds"),
+        int(queue.maximum_message_size),
+    )
+
+
+def _refusal(request: ApiRequest, rule: Callable[..., None], *args: Any) -> Reply | None:
+    """Apply ``rule``: AWS's error reply if it raises, None (moto answers) if it passes."""
+    try:
+        rule(*args)
+    except SqsLimitError as exc:
+        return error(request.call, exc.code, str(exc))
+    return None
 
 
 # ---------------------------------------------------------------- hooks
@@ -193,20 +208,12 @@ def _refuse(request: ApiRequest, exc: SqsLimitError) -> Reply:
 @before("sqs", "CreateQueue")
 @before("sqs", "SetQueueAttributes")
 def validate_queue_attributes(request: ApiRequest) -> Reply | None:
-    try:
-        check_queue_attributes(request.params.get("Attributes") or {})
-    except SqsLimitError as exc:
-        return _refuse(request, exc)
-    return None
+    return _refusal(request, check_queue_attributes, request.params.get("Attributes") or {})
 
 
 @before("sqs", "ReceiveMessage")
 def validate_receive(request: ApiRequest) -> Reply | None:
-    try:
-        check_receive_parameters(request.params)
-    except SqsLimitError as exc:
-        return _refuse(request, exc)
-    return None
+    return _refusal(request, check_receive_parameters, request.params)
 
 
 @before("sqs", "SendMessage")
@@ -214,17 +221,7 @@ def validate_send(request: ApiRequest) -> Reply | None:
     queue = _queue(request)
     if queue is None:
         return None
-    params = request.params
-    try:
-        check_message(
-            str(params.get("MessageBody", "")),
-            params.get("MessageAttributes"),
-            params.get("DelaySeconds"),
-            int(queue.maximum_message_size),
-        )
-    except SqsLimitError as exc:
-        return _refuse(request, exc)
-    return None
+    return _refusal(request, _check_entry, request.params, queue)
 
 
 @before("sqs", "SendMessageBatch")
@@ -234,20 +231,13 @@ def validate_send_batch(request: ApiRequest) -> Reply | None:
     entries = request.params.get("Entries") or []
     if queue is None or not isinstance(entries, list) or not entries:
         return None
-    try:
-        check_batch_size(entries)
-    except SqsLimitError as exc:
-        return _refuse(request, exc)
+    if (refused := _refusal(request, check_batch_size, entries)) is not None:
+        return refused
     failed: list[dict[str, Any]] = []
     valid: list[Mapping[str, Any]] = []
     for entry in entries:
         try:
-            check_message(
-                str(entry.get("MessageBody", "")),
-                entry.get("MessageAttributes"),
-                entry.get("DelaySeconds"),
-                int(queue.maximum_message_size),
-            )
+            _check_entry(entry, queue)
             valid.append(entry)
         except SqsLimitError as exc:
             failed.append(

@@ -40,8 +40,10 @@ from moto.sqs.models import Message, Queue, SQSBackend, sqs_backends
 from .. import clock
 from ..extensions import ApiRequest, Reply, before, error, on_reset, page, success
 from ..server import DEFAULT_ACCOUNT_ID
+from .sqs_retention import expired
 
-SOURCE_ATTRIBUTE = "course_dlq_source_arn"  # set on moto's Message objects in a source queue
+SOURCE_ATTRIBUTE = "course_dlq_source_arn"  # on a moto Message: the queue it was moved from
+HOLDER_ATTRIBUTE = "course_queue_arn"  # on a moto Message: the queue it was last added to
 NO_SOURCE = "CouldNotDetermineMessageSource"
 
 
@@ -137,14 +139,6 @@ def queue_by_arn(arn: str) -> tuple[SQSBackend, Queue] | None:
     return (backend, queue) if backend is not None and queue is not None else None
 
 
-def _queue_of_request(request: ApiRequest) -> Queue | None:
-    url = str(request.params.get("QueueUrl", ""))
-    backend = _backend(request.account_id, request.call.region)
-    if backend is None or not url:
-        return None
-    return backend.queues.get(url.rstrip("/").rsplit("/", 1)[-1])
-
-
 def _sources_of(backend: SQSBackend, dlq: Queue) -> list[Queue]:
     return [q for q in backend.queues.values() if q.dead_letter_queue is dlq]
 
@@ -152,19 +146,32 @@ def _sources_of(backend: SQSBackend, dlq: Queue) -> list[Queue]:
 # ---------------------------------------------------------------- where each message came from
 
 
-@before("sqs", "ReceiveMessage")
-def _remember_source_queue(request: ApiRequest) -> None:
-    """Before SQS may move a queue's messages to its dead-letter queue, note where they are from.
+def _add_message(original: Any) -> Any:
+    """Wrap moto's ``Queue.add_message`` to note, on each message, the queue it came from.
 
-    moto moves the very ``Message`` object, so the mark travels with it into the DLQ and tells
-    a later redrive where "their respective original source queues" are.
+    A send adds a new ``Message``; only a dead-letter move adds one that is already in a queue
+    (moto moves the very object). So a message added a second time was moved out of the queue
+    it was last added to: that queue is where a redrive sends it back ("their respective
+    original source queues"). One attribute per add, nothing scanned.
     """
-    queue = _queue_of_request(request)
-    if queue is None or queue.dead_letter_queue is None:
-        return None
-    for message in list(queue._messages):
-        setattr(message, SOURCE_ATTRIBUTE, queue.queue_arn)
-    return None
+
+    def add_message(self: Queue, message: Message) -> None:
+        if (previous := getattr(message, HOLDER_ATTRIBUTE, None)) is not None:
+            setattr(message, SOURCE_ATTRIBUTE, previous)
+        setattr(message, HOLDER_ATTRIBUTE, self.queue_arn)
+        return original(self, message)
+
+    add_message.__course_redrive__ = True  # type: ignore[attr-defined]
+    return add_message
+
+
+def install() -> None:
+    """Wrap moto's ``Queue.add_message`` once."""
+    if not getattr(Queue.add_message, "__course_redrive__", False):
+        Queue.add_message = _add_message(Queue.add_message)  # type: ignore[method-assign]
+
+
+install()
 
 
 # ---------------------------------------------------------------- StartMessageMoveTask
@@ -227,19 +234,19 @@ def start_message_move_task(request: ApiRequest) -> Reply:
     return success(request.call, {"TaskHandle": task.handle})
 
 
-def _movable(backend: SQSBackend, dlq: Queue) -> list[Message]:
+def _movable(dlq: Queue) -> list[Message]:
+    """The DLQ's messages a task moves: visible, not delayed, not past the retention period."""
+    retention, now = int(dlq.message_retention_period), clock.now()
     return [
         m
         for m in list(dlq._messages)
-        if m.visible
-        and not m.delayed
-        and backend.is_message_valid_based_on_retention_period(dlq.name, m)
+        if m.visible and not m.delayed and not expired(m, retention, now)
     ]
 
 
 def _run(task: MoveTask, backend: SQSBackend, dlq: Queue, destination: Queue | None) -> None:
     """Move the dead-letter queue's visible messages, oldest first, and finish the task."""
-    messages = _movable(backend, dlq)
+    messages = _movable(dlq)
     task.to_move = len(messages)
     for message in messages:
         target = destination

@@ -30,12 +30,12 @@ def sweep(queue: Any, now: float | None = None) -> int:
     now = clock.now() if now is None else now
     retention = int(queue.message_retention_period)
     with queue._messages_lock:
-        gone = [m for m in queue._messages if expired(m, retention, now)]
-        if not gone:
-            return 0
-        queue._messages = [m for m in queue._messages if m not in gone]
-        for message in gone:
-            queue.pending_messages.discard(message)
+        kept, gone = [], []
+        for message in queue._messages:
+            (gone if expired(message, retention, now) else kept).append(message)
+        if gone:
+            queue._messages = kept
+            queue.pending_messages.difference_update(gone)
     return len(gone)
 
 
