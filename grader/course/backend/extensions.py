@@ -28,6 +28,9 @@ from botocore.model import Shape
 
 from .protocol import Call
 
+#: moto's default account: every credential the kit hands out maps to it.
+DEFAULT_ACCOUNT_ID = "123456789012"
+
 
 @dataclass
 class Reply:
@@ -100,6 +103,11 @@ def on_reset(fn: Callable[[], None]) -> Callable[[], None]:
     """Register a function that clears an extension's state on backend reset."""
     _resets.append(fn)
     return fn
+
+
+def json_reply(status: int, document: Any) -> Reply:
+    """A JSON answer for one of the kit's own pages."""
+    return Reply(status, json.dumps(document).encode(), [("Content-Type", "application/json")])
 
 
 def base_url(environ: dict[str, Any] | None = None) -> str:

@@ -33,12 +33,11 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from . import clock, extensions
-from .extensions import ApiRequest, Reply
+from .extensions import DEFAULT_ACCOUNT_ID, ApiRequest, Reply, json_reply
 from .protocol import Call, identify, parse_response
 
 ADMIN_HEADER = "X-Course-Admin"
 MAX_FLOW_ENTRIES = 100_000
-DEFAULT_ACCOUNT_ID = "123456789012"
 
 
 class FlowRecorder:
@@ -77,10 +76,6 @@ class FlowRecorder:
             self._dropped = 0
 
 
-def _json_reply(status: int, document: Any) -> Reply:
-    return Reply(status, json.dumps(document).encode(), [("Content-Type", "application/json")])
-
-
 class CourseApp:
     """WSGI middleware: admin endpoints, extension hooks and flow recording around moto."""
 
@@ -113,31 +108,31 @@ class CourseApp:
     def _admin(self, environ: dict[str, Any], path: str, body: bytes) -> Reply | None:
         authorized = environ.get("HTTP_X_COURSE_ADMIN") == self.admin_token
         if path == "/_course/health":
-            return _json_reply(200, {"ok": True, "pid": os.getpid(), "extensions": self.loaded})
+            return json_reply(200, {"ok": True, "pid": os.getpid(), "extensions": self.loaded})
         if path == "/_course/flow":
             query = parse_qs(environ.get("QUERY_STRING", ""))
             since = int(query.get("since", ["0"])[0])
-            return _json_reply(200, self.flow.since(since))
+            return json_reply(200, self.flow.since(since))
         if path == "/_course/clock" and environ["REQUEST_METHOD"] == "GET":
-            return _json_reply(200, {"now": clock.now(), "offset": clock.offset()})
+            return json_reply(200, {"now": clock.now(), "offset": clock.offset()})
         if not authorized:
-            return _json_reply(403, {"error": "this endpoint needs the backend's admin token"})
+            return json_reply(403, {"error": "this endpoint needs the backend's admin token"})
         if path == "/_course/reset":
             self.reset()
-            return _json_reply(200, {"reset": True})
+            return json_reply(200, {"reset": True})
         if path == "/_course/clock":
             query = parse_qs(environ.get("QUERY_STRING", ""))
             try:
                 new_offset = clock.advance(float(query.get("advance", ["0"])[0]))
             except ValueError as exc:
-                return _json_reply(400, {"error": str(exc)})
-            return _json_reply(200, {"now": clock.now(), "offset": new_offset})
+                return json_reply(400, {"error": str(exc)})
+            return json_reply(200, {"now": clock.now(), "offset": new_offset})
         if path == "/_course/shutdown":
             self.shutdown_requested.set()
-            return _json_reply(200, {"stopping": True})
+            return json_reply(200, {"stopping": True})
         if path.startswith("/moto-api"):
             return None
-        return _json_reply(404, {"error": f"no such endpoint {path}"})
+        return json_reply(404, {"error": f"no such endpoint {path}"})
 
     def reset(self) -> None:
         """Wipe moto's state, the extensions' state and the flow record."""

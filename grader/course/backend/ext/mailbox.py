@@ -11,7 +11,6 @@ from __future__ import annotations
 import email
 import email.policy
 import html
-import json
 import re
 import threading
 import uuid
@@ -21,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from .. import clock
-from ..extensions import Reply, on_reset, page
+from ..extensions import Reply, json_reply, on_reset, page
 
 LINK = re.compile(r"https?://[^\s<>\"')]+")
 
@@ -122,10 +121,6 @@ MAILBOX = Mailbox()
 on_reset(MAILBOX.clear)
 
 
-def _json(status: int, document: Any) -> Reply:
-    return Reply(status, json.dumps(document).encode(), [("Content-Type", "application/json")])
-
-
 @page("/_course/mailbox")
 def mailbox_page(environ: dict[str, Any], body: bytes) -> Reply:
     """The mailbox page (HTML), ``messages[?to=]`` and ``messages/<id>`` (JSON)."""
@@ -133,10 +128,14 @@ def mailbox_page(environ: dict[str, Any], body: bytes) -> Reply:
     query = parse_qs(environ.get("QUERY_STRING", ""))
     to = query.get("to", [None])[0]
     if path.rstrip("/") == "/_course/mailbox/messages":
-        return _json(200, [m.to_json() for m in MAILBOX.messages(to)])
+        return json_reply(200, [m.to_json() for m in MAILBOX.messages(to)])
     if path.startswith("/_course/mailbox/messages/"):
         mail = MAILBOX.get(path.rsplit("/", 1)[-1])
-        return _json(200, mail.to_json()) if mail else _json(404, {"error": "no such message"})
+        return (
+            json_reply(200, mail.to_json())
+            if mail
+            else json_reply(404, {"error": "no such message"})
+        )
     return Reply(
         200,
         _html_page(MAILBOX.messages(to)).encode(),

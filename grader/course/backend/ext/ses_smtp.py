@@ -27,7 +27,7 @@ from typing import Any
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from .. import clock
-from ..extensions import Reply, on_reset, page
+from ..extensions import Reply, json_reply, on_reset, page
 from ..smtp import Principal, Refused, SmtpServer, smtp_password
 from .ses_account import SendingRefused
 from .ses_sending import Rejection, Submission, submit
@@ -202,4 +202,4 @@ def smtp_page(environ: dict[str, Any], body: bytes) -> Reply:
             "region": REGION,
             "aws": AWS_ENDPOINT,
         }
-    return Reply(200, json.dumps(document).encode(), [("Content-Type", "application/json")])
+    return json_reply(200, document)

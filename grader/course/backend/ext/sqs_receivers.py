@@ -10,12 +10,11 @@ draw one row per consumer. Nothing is graded on it.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from typing import Any
 
-from ..extensions import ApiRequest, Reply, after, on_reset, page
+from ..extensions import ApiRequest, Reply, after, json_reply, on_reset, page
 
 APP_ID = re.compile(r"(?:^|\s)app/(\S+)")
 MAX_ENTRIES = 100_000
@@ -65,4 +64,4 @@ def remember_receiver(request: ApiRequest, reply: Reply, parsed: dict[str, Any])
 
 @page("/_course/sqs/receivers")
 def receivers_page(environ: dict[str, Any], body: bytes) -> Reply:
-    return Reply(200, json.dumps(RECEIVERS.all()).encode(), [("Content-Type", "application/json")])
+    return json_reply(200, RECEIVERS.all())

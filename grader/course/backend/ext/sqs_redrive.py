@@ -38,8 +38,17 @@ from moto.core.exceptions import ServiceException
 from moto.sqs.models import Message, Queue, SQSBackend, sqs_backends
 
 from .. import clock
-from ..extensions import ApiRequest, Reply, before, error, on_reset, page, success
-from ..server import DEFAULT_ACCOUNT_ID
+from ..extensions import (
+    DEFAULT_ACCOUNT_ID,
+    ApiRequest,
+    Reply,
+    before,
+    error,
+    json_reply,
+    on_reset,
+    page,
+    success,
+)
 from .sqs_retention import expired
 
 SOURCE_ATTRIBUTE = "course_dlq_source_arn"  # on a moto Message: the queue it was moved from
@@ -329,7 +338,7 @@ def messages_page(environ: dict[str, Any], body: bytes) -> Reply:
     backend = _backend(query.get("account", [DEFAULT_ACCOUNT_ID])[0], region)
     queue = backend.queues.get(name) if backend is not None else None
     if queue is None:
-        return _json(404, {"error": f"there is no queue named {name!r} in {region}"})
+        return json_reply(404, {"error": f"there is no queue named {name!r} in {region}"})
     messages = [
         {
             "MessageId": m.id,
@@ -339,8 +348,4 @@ def messages_page(environ: dict[str, Any], body: bytes) -> Reply:
         }
         for m in list(queue._messages)
     ]
-    return _json(200, {"queue": name, "region": region, "messages": messages})
-
-
-def _json(status: int, document: Any) -> Reply:
-    return Reply(status, json.dumps(document).encode(), [("Content-Type", "application/json")])
+    return json_reply(200, {"queue": name, "region": region, "messages": messages})
