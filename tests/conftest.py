@@ -49,6 +49,17 @@ def make_client(
     )
 
 
+def make_resource(backend: Backend, service: str = "sqs", region: str = "us-east-1") -> Any:
+    """A boto3 resource (the object API) on ``backend``, as a student may use instead."""
+    return boto3.resource(
+        service,
+        endpoint_url=backend.url,
+        region_name=region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
 @pytest.fixture
 def sqs(backend: Backend) -> Any:
     return make_client(backend, "sqs")

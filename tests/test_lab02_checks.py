@@ -10,12 +10,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 from course.backend.process import Backend
 from course.checks.context import Aws
 
-from .conftest import check_results, make_client
+from .conftest import check_results, make_client, make_resource
 
 QUEUE = "video-jobs"
 Submission = Callable[[Backend, Any], None]
@@ -72,13 +71,7 @@ def dup_client_single_receives(backend: Backend, sqs: Any) -> None:
 
 
 def dup_resource_batch_default_timeout(backend: Backend, sqs: Any) -> None:
-    resource = boto3.resource(
-        "sqs",
-        endpoint_url=backend.url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    resource = make_resource(backend)
     queue = resource.create_queue(QueueName=QUEUE)  # AWS's default timeout, 30 s
     queue.send_messages(Entries=[{"Id": str(i), "MessageBody": f"video-{i}"} for i in range(3)])
     first = queue.receive_messages(MaxNumberOfMessages=10)

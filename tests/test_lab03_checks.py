@@ -11,13 +11,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from course.backend.process import Backend
 from course.checks.context import Aws
 
-from .conftest import check_results, make_client
+from .conftest import check_results, make_client, make_resource
 
 SHORT, LONG = "short-poll-queue", "long-poll-queue"
 Submission = Callable[[Backend, Any], None]
@@ -57,13 +56,7 @@ def _while_polling(
 
 
 def _resource(backend: Backend) -> Any:
-    return boto3.resource(
-        "sqs",
-        endpoint_url=backend.url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return make_resource(backend)
 
 
 # ---------------------------------------------------------------- queues-configured

@@ -10,14 +10,13 @@ import json
 import threading
 from typing import Any
 
-import boto3
 import pytest
 from course.backend.process import Backend
 from course.checks import lab_checks
 from course.checks.api import run_check
 from course.checks.context import Aws
 
-from .conftest import check_results, make_client
+from .conftest import check_results, make_client, make_resource
 
 MAIN, DLQ = "main-queue", "dead-letter-queue"
 COUNT = ["ApproximateReceiveCount"]
@@ -107,13 +106,7 @@ def test_dlq_exists_with_the_client(sqs: Any, aws: Aws) -> None:
 
 
 def test_dlq_exists_with_the_resource_api(backend: Backend, aws: Aws) -> None:
-    resource = boto3.resource(
-        "sqs",
-        endpoint_url=backend.url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    resource = make_resource(backend)
     resource.create_queue(QueueName=DLQ)
     assert outcome(aws, "dlq-exists") == "passed"
 

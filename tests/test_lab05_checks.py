@@ -10,7 +10,6 @@ import json
 import threading
 from typing import Any
 
-import boto3
 import pytest
 from course.backend.process import Backend
 from course.checks import lab_checks
@@ -18,7 +17,7 @@ from course.checks.api import run_check
 from course.checks.context import Aws
 from course.flow import ApiCall, Flow
 
-from .conftest import check_results
+from .conftest import check_results, make_resource
 
 FIFO, STANDARD = "orders.fifo", "orders-standard"
 FIFO_ATTRIBUTES = {"FifoQueue": "true", "ContentBasedDeduplication": "true"}
@@ -60,13 +59,7 @@ def consume(sqs: Any, url: str, delete: bool = True, batch: int = 10) -> list[st
 
 
 def resource(backend: Backend) -> Any:
-    return boto3.resource(
-        "sqs",
-        endpoint_url=backend.url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return make_resource(backend)
 
 
 def test_an_untouched_backend_attempts_nothing(aws: Aws) -> None:
