@@ -42,20 +42,39 @@ class Backend:
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     workdir: Path | None = None  # a temporary folder this handle owns; removed by stop()
+    gate: Path | None = None  # the Unix socket sandboxes reach this backend through
+    smtp_port: int | None = None
+
+    @property
+    def ports(self) -> list[int]:
+        """The loopback ports this backend serves on: its API and, with a gate, SMTP."""
+        port = int(self.url.rsplit(":", 1)[1])
+        return [port] if self.smtp_port is None else [port, self.smtp_port]
 
     # -- lifecycle
     @classmethod
-    def start(cls, *, log_path: Path | None = None, detached: bool = False) -> Backend:
+    def start(
+        cls,
+        *,
+        log_path: Path | None = None,
+        detached: bool = False,
+        gate: bool = False,
+        sandbox_lambda: str | None = None,
+    ) -> Backend:
         """Start a new backend on a free loopback port and wait until it answers.
 
         ``detached`` starts it in its own session so it outlives the caller (the student's
-        shared backend); otherwise it is the caller's child and stops with ``stop()``.
+        shared backend); otherwise it is the caller's child, stops with ``stop()`` and exits by
+        itself within half a second if the caller dies. ``gate`` also serves a Unix socket for
+        sandboxes (``Backend.gate``); ``sandbox_lambda`` (``ResourceLimits`` as JSON) runs
+        Lambda handlers in sandboxes of their own under those limits.
         """
         token = secrets.token_hex(16)
         workdir = Path(tempfile.mkdtemp(prefix="course-backend-"))
         ready = workdir / "ready.json"
-        # With a log of the caller's, the temporary folder only carries the ready file.
-        owned = workdir if log_path is None else None
+        # With a log of the caller's and no gate, the temporary folder only carries the ready
+        # file; a gate's socket lives in it for the backend's life.
+        owned = workdir if log_path is None or gate else None
         log_path = log_path or workdir / "backend.log"
         # The server never needs the caller's AWS identity; a stray AWS_PROFILE would break it.
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -66,9 +85,16 @@ class Backend:
             AWS_SECRET_ACCESS_KEY="testing",
             AWS_DEFAULT_REGION="us-east-1",
         )
+        if sandbox_lambda:
+            env["COURSE_SANDBOX_LAMBDA"] = sandbox_lambda
+        command = [sys.executable, "-m", "course.backend.server", "--ready-file", str(ready)]
+        if gate:
+            command += ["--gate", str(workdir / "gate.sock")]
+        if not detached:
+            command += ["--parent-pid", str(os.getpid())]
         log = open(log_path, "ab")  # noqa: SIM115 - handed to the child process
         process = subprocess.Popen(
-            [sys.executable, "-m", "course.backend.server", "--ready-file", str(ready)],
+            command,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -78,16 +104,26 @@ class Backend:
         )
         log.close()
         try:
-            port = _wait_until_ready(process, ready, log_path)
+            info = _wait_until_ready(process, ready, log_path)
         except BackendError:
-            if owned is None:  # else the folder keeps the log the message points at
+            if log_path.parent != workdir:  # else the folder keeps the log the message names
                 shutil.rmtree(workdir, ignore_errors=True)
             raise
         if owned is None:
             shutil.rmtree(workdir, ignore_errors=True)
         else:
             ready.unlink()
-        backend = cls(f"http://127.0.0.1:{port}", process.pid, token, process, log_path, owned)
+        port = int(info["port"])
+        backend = cls(
+            f"http://127.0.0.1:{port}",
+            process.pid,
+            token,
+            process,
+            log_path,
+            owned,
+            gate=workdir / "gate.sock" if gate else None,
+            smtp_port=info.get("smtp_port"),
+        )
         if not backend.healthy():
             backend.stop()
             raise BackendError(f"the backend on port {port} does not answer its health check")
@@ -201,8 +237,10 @@ def stop_shared_backend() -> bool:
     return True
 
 
-def _wait_until_ready(process: subprocess.Popen[bytes], ready: Path, log_path: Path) -> int:
-    """The port the new server wrote to ``ready``; BackendError if it died or took too long."""
+def _wait_until_ready(
+    process: subprocess.Popen[bytes], ready: Path, log_path: Path
+) -> dict[str, Any]:
+    """What the new server wrote to ``ready`` (its ports); BackendError if it died or hung."""
     deadline = time.monotonic() + START_TIMEOUT
     while not ready.exists():
         if process.poll() is not None:
@@ -214,7 +252,7 @@ def _wait_until_ready(process: subprocess.Popen[bytes], ready: Path, log_path: P
             process.kill()
             raise BackendError(f"the backend did not start within {START_TIMEOUT:.0f} s")
         time.sleep(0.05)
-    return int(json.loads(ready.read_text())["port"])
+    return dict(json.loads(ready.read_text()))
 
 
 def _alive(pid: int) -> bool:

@@ -23,6 +23,7 @@ import argparse
 import io
 import json
 import os
+import socket
 import sys
 import threading
 import time
@@ -34,6 +35,7 @@ from urllib.parse import parse_qs
 
 from . import clock, extensions
 from .extensions import DEFAULT_ACCOUNT_ID, ApiRequest, Reply, json_reply
+from .gate import open_gate
 from .protocol import Call, identify, parse_response
 
 ADMIN_HEADER = "X-Course-Admin"
@@ -245,6 +247,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
     parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one")
     parser.add_argument("--ready-file", type=Path, help="where to write the port once ready")
+    parser.add_argument(
+        "--gate", type=Path, help="also serve a gate for sandboxes at this Unix socket path"
+    )
+    parser.add_argument(
+        "--parent-pid", type=int, help="exit when this process (the grader) is gone"
+    )
     args = parser.parse_args(argv)
 
     from moto.moto_server.werkzeug_app import MotoRequestHandler
@@ -259,9 +267,19 @@ def main(argv: list[str] | None = None) -> None:
     port = server.server_port
     os.environ.setdefault("MOTO_PORT", str(port))
     threading.Thread(target=_stop_when_asked, args=(app, server), daemon=True).start()
+    ready: dict[str, Any] = {"port": port, "pid": os.getpid()}
+    if args.gate:
+        # A sandbox learns the backend's ports when it is made, so SMTP's port is fixed now
+        # (the server itself still starts on first use).
+        smtp_port = _free_port(args.host)
+        os.environ["COURSE_SMTP_PORT"] = str(smtp_port)
+        open_gate(args.gate, lambda: {port, smtp_port})
+        ready["smtp_port"] = smtp_port
+    if args.parent_pid:
+        threading.Thread(target=_stop_with_parent, args=(args.parent_pid,), daemon=True).start()
     if args.ready_file:
         tmp = args.ready_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"port": port, "pid": os.getpid()}))
+        tmp.write_text(json.dumps(ready))
         tmp.replace(args.ready_file)
     print(f"course backend listening on http://{args.host}:{port}", flush=True)
     try:
@@ -271,6 +289,19 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         server.server_close()
     sys.exit(0)
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def _stop_with_parent(parent: int) -> None:
+    """No orphans: a grader killed outright takes its backends with it within half a second."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
 
 
 def _stop_when_asked(app: CourseApp, server: Any) -> None:

@@ -9,6 +9,8 @@ kernel dies or ignores an interrupt, and a record of every problem by cell.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import time
 from dataclasses import asdict, dataclass, field
@@ -20,19 +22,25 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
+from ..sandbox.bwrap import Sandbox
+from ..sandbox.cgroup import PidsCgroup
+from ..sandbox.limits import ResourceLimits, breach_message, breach_of
+from .kernel import SandboxKernelManager, sandboxed_kernel_manager
+
 ANSWER_MARKER = "<<course-answers>>"
 ProblemKind = Literal[
-    "error", "timeout", "dead-kernel", "stuck-kernel", "output-truncated", "not-run"
+    "error", "timeout", "dead-kernel", "stuck-kernel", "output-truncated", "not-run", "limit"
 ]
 
 
 @dataclass(frozen=True)
 class Limits:
-    """How long and how loud a submission may be."""
+    """How long and how loud a submission may be, and (in a sandbox) what it may use."""
 
     cell_timeout: float = 120.0
     total_timeout: float = 900.0
     output_bytes: int = 2_000_000
+    resources: ResourceLimits = field(default_factory=ResourceLimits)
 
 
 @dataclass
@@ -71,6 +79,28 @@ class _GradingClient(NotebookClient):
         self.output_used = 0
         self.truncated: set[int] = set()
         self.timed_out = False
+        self.limits = ResourceLimits()
+        self.cgroup: PidsCgroup | None = None
+        self.refusals = 0
+
+    def new_refusals(self) -> bool:
+        """Did the process cap refuse a fork or thread since the last call?"""
+        if self.cgroup is None:
+            return False
+        count = self.cgroup.refusals()
+        grew, self.refusals = count > self.refusals, count
+        return grew
+
+    def killed_by_cpu_limit(self) -> bool:
+        """Did the kernel die of SIGXCPU, the signal of its CPU-time cap?"""
+        if not isinstance(self.km, SandboxKernelManager):
+            return False
+        for _ in range(20):  # bubblewrap exits a moment after its kernel
+            code = self.km.exit_code()
+            if code is not None:
+                return code == 128 + signal.SIGXCPU
+            time.sleep(0.05)
+        return False
 
     def output(
         self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None, cell_index: int
@@ -143,10 +173,13 @@ def execute_notebook(
     cwd: Path,
     limits: Limits,
     answer_names: list[str] | None = None,
+    sandbox: Sandbox | None = None,
 ) -> Execution:
     """Run every code cell of ``nb`` in a fresh kernel; ``nb`` is updated with the outputs.
 
-    Never raises for anything the notebook does: problems are returned, cell by cell.
+    With ``sandbox`` the kernel runs inside it (``env`` is the sandbox's environment and ``cwd``
+    the grader's folder for its kernel files); a cap it hits is named in the problems. Never
+    raises for anything the notebook does: problems are returned, cell by cell.
     """
     code_indices = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()]
     result = Execution(status="completed", summary="", code_cells=len(code_indices))
@@ -154,6 +187,12 @@ def execute_notebook(
         result.status, result.summary = "empty", "the notebook has no code to run"
         return result
 
+    cgroup = PidsCgroup.create(limits.resources.processes) if sandbox else None
+    km = None
+    if sandbox is not None:
+        sandbox.env = env
+        km = sandboxed_kernel_manager(sandbox, cwd, cgroup)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     client = _GradingClient(
         nb,
         limits.output_bytes,
@@ -165,12 +204,17 @@ def execute_notebook(
         iopub_timeout=4,
         shutdown_kernel="immediate",
         resources={"metadata": {"path": str(cwd)}},
+        km=km,
     )
+    client.limits = limits.resources
+    client.cgroup = cgroup
     started = time.monotonic()
     deadline = started + limits.total_timeout
     try:
         # The kernel's own stderr is the kernel's chatter, not the student's (that goes to iopub).
-        with client.setup_kernel(env=env, cwd=str(cwd), stderr=subprocess.DEVNULL):
+        with client.setup_kernel(
+            env=env, cwd=str(cwd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        ):
             _run_cells(client, nb, code_indices, deadline, limits, result)
             kernel_gone = any(p.kind in ("dead-kernel", "stuck-kernel") for p in result.problems)
             if answer_names and not kernel_gone:
@@ -179,6 +223,9 @@ def execute_notebook(
         if result.status == "completed":
             result.status = "crashed"
             result.summary = f"the kernel could not run the notebook: {type(exc).__name__}: {exc}"
+    finally:
+        if cgroup is not None:
+            cgroup.remove()
     result.duration = round(time.monotonic() - started, 2)
     if not result.summary:
         failed = sum(1 for p in result.problems if p.kind in ("error", "timeout"))
@@ -213,6 +260,13 @@ def _run_cells(
         except DeadKernelError:
             result.cells_run = number
             result.status, result.stopped_at = "stopped", number
+            if client.killed_by_cpu_limit():
+                why = breach_message("cpu", client.limits)
+                result.problems.append(
+                    CellProblem(number, "limit", f"{why} and was stopped", _excerpt(cell.source))
+                )
+                result.summary = f"{why} and was stopped in code cell {number}"
+                return
             result.problems.append(
                 CellProblem(
                     number,
@@ -257,6 +311,23 @@ def _run_cells(
                 return
         elif error := _error_of(cell):
             result.problems.append(CellProblem(number, "error", error, _excerpt(cell.source)))
+        _note_breaches(client, cell, number, result)
+
+
+def _note_breaches(
+    client: _GradingClient, cell: NotebookNode, number: int, result: Execution
+) -> None:
+    """Name each cap the cell ran into, once per cell."""
+    kinds = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            kinds.append(breach_of(out.get("ename", ""), out.get("evalue", "")))
+    if client.new_refusals():
+        kinds.append("processes")
+    for kind in dict.fromkeys(k for k in kinds if k):
+        result.problems.append(
+            CellProblem(number, "limit", breach_message(kind, client.limits), "")
+        )
 
 
 def _kernel_responds(client: _GradingClient, timeout: int = 10) -> bool:

@@ -8,11 +8,14 @@ and grading goes on to the next one.
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,8 +27,13 @@ from ..checks import answer_names, lab_checks, lab_module, normalize_lab
 from ..checks.api import CheckResult, NotAttempted, outcome_of
 from ..checks.context import Aws
 from ..connection import scrubbed_environment
+from ..sandbox.bwrap import HOME, Sandbox, check_available
+from ..sandbox.limits import ResourceLimits
 from .execute import Execution, Limits, execute_notebook
 from .plugin import run_checks
+
+#: Variables of the grader's own environment a sandboxed kernel keeps (besides AWS_/COURSE_).
+SANDBOX_ENV = ("LANG", "LC_ALL", "TZ", "AWS_EC2_METADATA_DISABLED")
 
 
 @dataclass
@@ -39,6 +47,7 @@ class Grade:
     execution: Execution
     duration: float = 0.0
     notebook: Any = field(default=None, repr=False)
+    isolated: bool = True  # False when graded with --no-sandbox
 
     @property
     def score(self) -> float:
@@ -58,86 +67,143 @@ class Grade:
             "checks": [r.to_json() for r in self.results],
             "execution": self.execution.to_json(),
             "duration": round(self.duration, 2),
+            "isolated": self.isolated,
         }
 
 
+class BackendSlot:
+    """One grading job's backend, reused from one submission to the next with a reset.
+
+    A reset wipes every resource, the extensions' state, the clock and the flow; a backend that
+    does not come back healthy and empty is replaced by a fresh one.
+    """
+
+    def __init__(self, sandboxed: bool, resources: ResourceLimits) -> None:
+        self.sandboxed = sandboxed
+        self.resources = resources
+        self.backend: Backend | None = None
+        self.log_dir = Path(tempfile.mkdtemp(prefix="course-slot-"))
+
+    def clean_backend(self) -> Backend:
+        """A running backend with nothing in it."""
+        if self.backend is not None:
+            try:
+                self.backend.reset()
+                if self.backend.healthy() and not self.backend.flow()["calls"]:
+                    return self.backend
+            except (OSError, ValueError, BackendError):
+                pass
+            self.backend.stop()
+            self.backend = None
+        self.backend = Backend.start(
+            log_path=self.log_dir / "backend.log",
+            gate=self.sandboxed,
+            sandbox_lambda=self.resources.to_json() if self.sandboxed else None,
+        )
+        return self.backend
+
+    def close(self) -> None:
+        if self.backend is not None:
+            self.backend.stop()
+            self.backend = None
+        shutil.rmtree(self.log_dir, ignore_errors=True)
+
+
+# pytest keeps process-wide state (imports, plugins, capture): one checks session at a time.
+_CHECKS_LOCK = threading.Lock()
+
+
 def grade_submission(
-    path: Path, lab: str, limits: Limits | None = None, student: str | None = None
+    path: Path,
+    lab: str,
+    limits: Limits | None = None,
+    student: str | None = None,
+    *,
+    sandboxed: bool = True,
+    slot: BackendSlot | None = None,
 ) -> Grade:
     """Grade one notebook file. Never raises for anything the submission does.
 
-    ``student`` names the submission in reports; it defaults to the file's stem.
+    ``student`` names the submission in reports; it defaults to the file's stem. With
+    ``sandboxed`` (the default) the kernel runs in a sandbox that sees only itself and its
+    backend. ``slot`` lends a backend to reuse; without one a backend is started and stopped.
     """
     lab = normalize_lab(lab)
     limits = limits or Limits()
     started = time.monotonic()
     student = student or path.stem
+
+    def graded(results: list[CheckResult], execution: Execution, nb: Any = None) -> Grade:
+        return Grade(
+            student, path, lab, results, execution, time.monotonic() - started, nb, sandboxed
+        )
+
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception as exc:
         reason = f"not a readable notebook ({type(exc).__name__}: {str(exc)[:200]})"
-        execution = Execution(status="unreadable", summary=reason)
-        return Grade(
-            student, path, lab, _not_attempted(lab, reason), execution, time.monotonic() - started
-        )
+        return graded(_not_attempted(lab, reason), Execution(status="unreadable", summary=reason))
 
     other_lab = str(nb.metadata.get("course", {}).get("lab", "") or "")
     if other_lab and other_lab != lab:
         reason = f"this notebook is lab {other_lab}'s, not lab {lab}'s: it was not run"
-        execution = Execution(status="wrong-lab", summary=reason)
-        return Grade(
-            student,
-            path,
-            lab,
-            _not_attempted(lab, reason),
-            execution,
-            time.monotonic() - started,
-            nb,
+        return graded(
+            _not_attempted(lab, reason), Execution(status="wrong-lab", summary=reason), nb
         )
 
+    own_slot = slot is None
+    slot = slot or BackendSlot(sandboxed, limits.resources)
     workdir = Path(tempfile.mkdtemp(prefix="course-grade-"))
     try:
         try:
-            backend = Backend.start(log_path=workdir / "backend.log")
+            backend = slot.clean_backend()
         except BackendError as exc:
             execution = Execution(
                 status="crashed", summary=f"the grader's backend did not start: {exc}"
             )
-            return Grade(
-                student,
-                path,
-                lab,
-                _not_attempted(lab, str(exc)),
-                execution,
-                time.monotonic() - started,
-                nb,
+            return graded(_not_attempted(lab, str(exc)), execution, nb)
+        env = scrubbed_environment(dict(os.environ), backend.url)
+        env.update({"COURSE_LAB": lab, "AWS_EC2_METADATA_DISABLED": "true"})
+        sandbox = None
+        if sandboxed:
+            env = {
+                k: v
+                for k, v in env.items()
+                if k in SANDBOX_ENV or k.startswith(("AWS_", "COURSE_"))
+            }
+            env["COURSE_STATE_DIR"] = f"{HOME}/.course"
+            sandbox = Sandbox(
+                limits.resources,
+                env,
+                workdir / "sandbox",
+                forward_ports=backend.ports,
+                gate=backend.gate,
             )
-        with backend:
-            env = scrubbed_environment(dict(os.environ), backend.url)
-            env.update(
-                {
-                    "COURSE_LAB": lab,
-                    "COURSE_STATE_DIR": str(workdir),
-                    "AWS_EC2_METADATA_DISABLED": "true",
-                }
-            )
-            execution = execute_notebook(
-                nb, env=env, cwd=workdir, limits=limits, answer_names=answer_names(lab)
-            )
-            if not backend.healthy():
-                execution.summary += "; the backend stopped answering during the run"
-            aws = Aws(backend.url, answers=execution.answers)
+        else:
+            env["COURSE_STATE_DIR"] = str(workdir)
+        execution = execute_notebook(
+            nb,
+            env=env,
+            cwd=workdir,
+            limits=limits,
+            answer_names=answer_names(lab),
+            sandbox=sandbox,
+        )
+        if not backend.healthy():
+            execution.summary += "; the backend stopped answering during the run"
+        aws = Aws(backend.url, answers=execution.answers)
+        with _CHECKS_LOCK:
             results = run_checks(lab_module(lab).__name__, aws)
-        return Grade(student, path, lab, results, execution, time.monotonic() - started, nb)
+        return graded(results, execution, nb)
     except Exception as exc:  # a fault of the grader's own: report it, go on with the next
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
         execution = Execution(
             status="crashed", summary=f"the grader failed on this submission: {last}"
         )
-        return Grade(
-            student, path, lab, _not_attempted(lab, last), execution, time.monotonic() - started
-        )
+        return graded(_not_attempted(lab, last), execution)
     finally:
+        if own_slot:
+            slot.close()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -177,13 +243,47 @@ def grade_all(
     lab: str,
     limits: Limits | None = None,
     on_done: Callable[[Grade], None] | None = None,
+    *,
+    jobs: int = 1,
+    sandboxed: bool = True,
+    on_start: Callable[[int, str], None] | None = None,
 ) -> list[Grade]:
-    """Grade each submission in turn; ``on_done`` runs after each (progress, reports)."""
-    grades = []
+    """Grade every submission, ``jobs`` at a time, each job with its own backend.
+
+    ``on_start(job, student)`` and ``on_done(grade)`` run as each submission starts and ends
+    (one at a time, for progress and reports). The grades come back in the order of ``paths``,
+    whatever order they finished in.
+    """
+    limits = limits or Limits()
+    if sandboxed:
+        check_available()
     names = student_names(paths)
-    for path in paths:
-        grade = grade_submission(path, lab, limits, names[path])
-        grades.append(grade)
+    jobs = max(1, min(jobs, len(paths) or 1))
+    slots: queue.Queue[tuple[int, BackendSlot]] = queue.Queue()
+    all_slots = [BackendSlot(sandboxed, limits.resources) for _ in range(jobs)]
+    for number, slot in enumerate(all_slots, start=1):
+        slots.put((number, slot))
+    report_lock = threading.Lock()
+
+    def one(path: Path) -> Grade:
+        number, slot = slots.get()
+        try:
+            if on_start:
+                with report_lock:
+                    on_start(number, names[path])
+            grade = grade_submission(path, lab, limits, names[path], sandboxed=sandboxed, slot=slot)
+        finally:
+            slots.put((number, slot))
         if on_done:
-            on_done(grade)
-    return grades
+            with report_lock:
+                on_done(grade)
+        return grade
+
+    try:
+        # Each job's backend is started by the thread that uses it, and that thread lives
+        # until the pool closes: a child that dies with its parent thread stays up.
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade") as pool:
+            return list(pool.map(one, paths))
+    finally:
+        for slot in all_slots:
+            slot.close()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import fnmatch
 import hmac
 import json
+import os
 import threading
 from typing import Any
 
@@ -183,7 +184,8 @@ def server() -> SmtpServer:
     global _server
     with _server_lock:
         if _server is None:
-            _server = SmtpServer(authenticate, deliver).start()
+            port = int(os.environ.get("COURSE_SMTP_PORT") or 0)
+            _server = SmtpServer(authenticate, deliver).start(port=port)
         return _server
 
 

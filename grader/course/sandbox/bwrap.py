@@ -1,0 +1,185 @@
+"""Build a bubblewrap sandbox: what it shows, what it hides, and whether one can be made here.
+
+A sandbox sees a read-only system (``/usr`` and the few ``/etc`` files programs need), the Python
+that runs the kit and the kit itself, read-only; a fresh tmpfs of a fixed size for ``/tmp`` and
+the home folder; its own ``/proc`` (its own processes only) and a minimal ``/dev``. It has its own
+user, PID, mount, network, IPC, UTS and cgroup namespaces, no capabilities, cannot make further
+user namespaces, and dies with the process that started it. Nothing else of the machine is
+there: not the grader's files, the submissions, the output folder or anyone's home.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .limits import ResourceLimits
+
+HOME = "/home/student"
+RUN = "/run/course"
+GATE = f"{RUN}/gate.sock"
+UID = 1000
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+ETC_FILES = (
+    "ssl",
+    "ca-certificates",
+    "hosts",
+    "nsswitch.conf",
+    "localtime",
+    "mime.types",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "alternatives",
+    "fonts",
+)
+PASSWD = f"root:x:0:0:root:/root:/usr/sbin/nologin\nstudent:x:{UID}:{UID}::{HOME}:/bin/sh\n"
+GROUP = f"root:x:0:\nstudent:x:{UID}:\n"
+
+FIX = (
+    "grading runs each submission in a bubblewrap sandbox, and none can be made here: {why}. "
+    "Install bubblewrap (Debian/Ubuntu: `sudo apt install bubblewrap`, Fedora: `sudo dnf install "
+    "bubblewrap`) on Linux with user namespaces allowed (Ubuntu 24.04: `sudo sysctl "
+    "kernel.apparmor_restrict_unprivileged_userns=0`; in a container: run it with "
+    "`--security-opt seccomp=unconfined` or grade on the host), or pass --no-sandbox to grade "
+    "without isolation (only for notebooks you trust)."
+)
+
+
+class SandboxUnavailable(RuntimeError):
+    """No sandbox can be made on this machine; the message names the fix."""
+
+
+def kit_paths() -> list[str]:
+    """What the sandbox needs read-only to run Python and the kit: the interpreter's prefix,
+    the virtual environment, and the kit's package wherever it is installed from."""
+    import course
+
+    paths = {sys.base_prefix, sys.prefix, str(Path(course.__file__).resolve().parent)}
+    paths.add(str(Path(sys.executable).resolve().parent.parent))
+    ordered = sorted(p for p in paths if p and Path(p).exists())
+    # A path inside another bound path needs no bind of its own.
+    return [p for p in ordered if not any(p != q and p.startswith(q + os.sep) for q in ordered)]
+
+
+def _system_args() -> list[str]:
+    args: list[str] = []
+    for path in SYSTEM_DIRS:
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    for name in ETC_FILES:
+        args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    return args
+
+
+@dataclass
+class Sandbox:
+    """One sandbox's shape; ``argv(command)`` is the bubblewrap command line that runs it."""
+
+    limits: ResourceLimits
+    env: dict[str, str]
+    state_dir: Path  # grader-side folder for the passwd files; never bound writable
+    forward_ports: list[int] = field(default_factory=list)
+    gate: Path | None = None  # the backend's gate socket, bound in at GATE
+    ro_binds: list[tuple[str, str]] = field(default_factory=list)
+    dirs: list[str] = field(default_factory=list)  # empty folders to make (on the tmpfs)
+    cwd: str = HOME
+
+    def argv(self, command: list[str]) -> list[str]:
+        """The full command: bubblewrap, then the inside launcher, then ``command``."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        (self.state_dir / "passwd").write_text(PASSWD)
+        (self.state_dir / "group").write_text(GROUP)
+        args = [
+            bwrap_path(),
+            "--unshare-all",
+            "--unshare-user",
+            "--disable-userns",
+            "--die-with-parent",
+            "--new-session",
+            "--hostname",
+            "sandbox",
+            "--uid",
+            str(UID),
+            "--gid",
+            str(UID),
+            *_system_args(),
+            "--ro-bind",
+            str(self.state_dir / "passwd"),
+            "/etc/passwd",
+            "--ro-bind",
+            str(self.state_dir / "group"),
+            "/etc/group",
+        ]
+        for path in kit_paths():
+            args += ["--ro-bind", path, path]
+        args += ["--proc", "/proc", "--dev", "/dev"]
+        args += ["--size", str(self.limits.disk), "--tmpfs", "/tmp", "--dir", "/tmp/home"]
+        args += ["--symlink", "/tmp/home", HOME, "--dir", RUN]
+        for folder in self.dirs:
+            args += ["--dir", folder]
+        if self.gate is not None:
+            args += ["--ro-bind", str(self.gate), GATE]
+        for source, dest in self.ro_binds:
+            args += ["--ro-bind", source, dest]
+        args += ["--clearenv"]
+        env = {"HOME": HOME, "USER": "student", "LANG": "C.UTF-8", **self.env}
+        env.setdefault("PATH", f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin")
+        env.setdefault("TMPDIR", "/tmp")
+        for name, value in sorted(env.items()):
+            args += ["--setenv", name, value]
+        args += ["--chdir", self.cwd, "--"]
+        inside = [sys.executable, "-I", "-m", "course.sandbox.inside"]
+        inside += ["--limits", self.limits.to_json()]
+        for port in self.forward_ports:
+            inside += ["--forward", f"{port}={GATE}"]
+        return args + inside + ["--", *command]
+
+
+def bwrap_path() -> str:
+    """bubblewrap's path; SandboxUnavailable if it is not installed."""
+    found = shutil.which("bwrap")
+    if not found:
+        raise SandboxUnavailable(FIX.format(why="bubblewrap (`bwrap`) is not installed"))
+    return found
+
+
+@functools.cache
+def check_available() -> None:
+    """Raise SandboxUnavailable (naming the fix) unless a sandbox can be made on this machine."""
+    if sys.platform != "linux":
+        raise SandboxUnavailable(FIX.format(why=f"this is {sys.platform}, not Linux"))
+    probe = [
+        bwrap_path(),
+        "--unshare-all",
+        "--unshare-user",
+        "--disable-userns",
+        "--die-with-parent",
+        *_system_args(),
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        str(1 << 20),
+        "--tmpfs",
+        "/tmp",
+        "--",
+        "/bin/sh",
+        "-c",
+        "true",
+    ]
+    try:
+        done = subprocess.run(probe, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SandboxUnavailable(FIX.format(why=f"bubblewrap did not run ({exc})")) from None
+    if done.returncode != 0:
+        why = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise SandboxUnavailable(FIX.format(why=f"bubblewrap failed: {why}"))
