@@ -1,7 +1,8 @@
 """``course``: the kit's command line. Thin: each command calls one function of the kit.
 
 Exit codes: 0 success; 1 a check failed (``build --check`` drift, ``check`` not full marks);
-2 bad usage (click's own); 3 nothing to grade; 4 the backend could not be started or reached.
+2 bad usage (click's own); 3 nothing to grade; 4 the backend could not be started or reached;
+5 no sandbox can be made here (``course grade --no-sandbox`` grades without one).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rich.table import Table
 EXIT_FAILED = 1
 EXIT_NOTHING_TO_GRADE = 3
 EXIT_BACKEND = 4
+EXIT_NO_SANDBOX = 5
 
 console = Console(stderr=True)
 
@@ -188,6 +190,43 @@ def build(check_only: bool) -> None:
     show_default=True,
     help="Seconds a whole notebook may run.",
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Submissions graded at once, each in its own sandbox and backend "
+    "[default: the number of cores].",
+)
+@click.option(
+    "--no-sandbox",
+    is_flag=True,
+    help="Run kernels without isolation (where no sandbox can be made); "
+    "every report then says the run was not isolated.",
+)
+@click.option(
+    "--memory", default="2G", show_default=True, help="Memory a sandboxed kernel may use."
+)
+@click.option(
+    "--processes",
+    type=click.IntRange(min=16),
+    default=256,
+    show_default=True,
+    help="Processes and threads a sandbox may hold at once.",
+)
+@click.option(
+    "--disk", default="256M", show_default=True, help="Temporary disk (its /tmp and home)."
+)
+@click.option(
+    "--file-size", default="64M", show_default=True, help="Largest file a sandbox may write."
+)
+@click.option(
+    "--cpu-time",
+    type=click.IntRange(min=1),
+    default=600,
+    show_default=True,
+    help="CPU seconds a kernel may use.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 def grade(
     lab: str,
@@ -195,47 +234,100 @@ def grade(
     out: Path,
     cell_timeout: float,
     total_timeout: float,
+    jobs: int | None,
+    no_sandbox: bool,
+    memory: str,
+    processes: int,
+    disk: str,
+    file_size: str,
+    cpu_time: int,
     as_json: bool,
 ) -> None:
     """Grade submitted notebooks of LAB (e.g. 01) found in SUBMISSIONS (files or folders).
 
-    Each submission runs in a fresh local backend; the lab's checks then read what it did.
-    Writes grades.csv, a JSON file, Gradescope's results.json and a feedback page per student.
+    Each submission runs in a sandbox of its own (bubblewrap: it sees a read-only system, the
+    kit, an empty home and its own backend, nothing else) under the limits below, with a
+    backend of its own; the lab's checks then read what it did. Writes grades.csv, a JSON file,
+    Gradescope's results.json and a feedback page per student.
     """
     from .checks import UnknownLab, normalize_lab
     from .checks import lab_checks as checks_of
     from .grading.execute import Limits
     from .grading.grade import find_submissions, grade_all
     from .grading.reports import write_class_table, write_student, write_summary
+    from .sandbox.bwrap import SandboxUnavailable, check_available
+    from .sandbox.limits import ResourceLimits, parse_size
 
     try:
         lab = normalize_lab(lab)
         checks_of(lab)
     except UnknownLab as exc:
         raise click.BadParameter(str(exc), param_hint="LAB") from None
+    sizes = {}
+    for name, text in (("--memory", memory), ("--disk", disk), ("--file-size", file_size)):
+        try:
+            sizes[name] = parse_size(text)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint=name) from None
     paths = find_submissions(list(submissions))
     if not paths:
         console.print("[red]No .ipynb files found in[/red] " + ", ".join(map(str, submissions)))
         sys.exit(EXIT_NOTHING_TO_GRADE)
-    limits = Limits(cell_timeout=cell_timeout, total_timeout=total_timeout)
+    if not no_sandbox:
+        try:
+            check_available()
+        except SandboxUnavailable as exc:
+            console.print(f"[red]No sandbox:[/red] {exc}")
+            sys.exit(EXIT_NO_SANDBOX)
+    else:
+        console.print(
+            "[yellow]--no-sandbox: submissions run with your privileges, unisolated; "
+            "every report will say so.[/yellow]"
+        )
+    resources = ResourceLimits(
+        memory=sizes["--memory"],
+        processes=processes,
+        file_size=sizes["--file-size"],
+        disk=sizes["--disk"],
+        cpu_seconds=cpu_time,
+    )
+    limits = Limits(cell_timeout=cell_timeout, total_timeout=total_timeout, resources=resources)
+    jobs = min(jobs or os.cpu_count() or 1, len(paths))
     with Progress(
-        TextColumn("[bold]grading lab " + lab),
+        TextColumn("[bold]{task.fields[label]}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
         console=console,
     ) as progress:
-        task = progress.add_task("", total=len(paths))
+        task = progress.add_task("", total=len(paths), label=f"grading lab {lab}")
+        slots = {
+            n: progress.add_task("waiting", total=None, label=f"  job {n}")
+            for n in range(1, jobs + 1)
+        }
+
+        def started(job: int, student: str) -> None:
+            progress.update(slots[job], description=f"{student}: running")
 
         def done(g):  # type: ignore[no-untyped-def]
             write_student(g, out)
             progress.console.print(
                 f"{g.student}: {g.score:g}/{g.max_score:g} — {g.execution.summary}"
             )
-            progress.update(task, advance=1, description=g.student)
+            progress.update(task, advance=1, description=f"last: {g.student}")
 
-        grades = grade_all(paths, lab, limits, on_done=done)
+        grades = grade_all(
+            paths,
+            lab,
+            limits,
+            on_done=done,
+            jobs=jobs,
+            sandboxed=not no_sandbox,
+            on_start=started,
+        )
+        for slot in slots.values():
+            progress.remove_task(slot)
     write_class_table(grades, out)
     summary = write_summary(grades, out, lab)
     if as_json:
@@ -245,6 +337,8 @@ def grade(
         for g in grades:
             table.add_row(g.student, f"{g.score:g}/{g.max_score:g}", g.execution.status)
         Console().print(table)
+        if no_sandbox:
+            click.echo("NOT ISOLATED: graded with --no-sandbox")
         click.echo(
             f"reports in {out}/ (grades.csv, <student>.json, <student>/results.json, feedback)"
         )

@@ -240,8 +240,11 @@ def _run_process(
     spec_path: Path, env: dict[str, str], spec: dict[str, Any]
 ) -> tuple[str, int | None]:
     """Run the bootstrap; its stdout and stderr together, in order, and its exit code."""
+    command = [sys.executable, "-I", "-u", str(BOOTSTRAP), str(spec_path)]
+    if limits := os.environ.get("COURSE_SANDBOX_LAMBDA"):
+        command = _sandboxed(command, env, spec, spec_path.parent, limits)
     process = subprocess.Popen(
-        [sys.executable, "-I", "-u", str(BOOTSTRAP), str(spec_path)],
+        command,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -262,6 +265,31 @@ def _run_process(
         with _RUNS.lock:
             _RUNS.processes.discard(process)
     return out.decode("utf-8", "replace"), code
+
+
+def _sandboxed(
+    command: list[str], env: dict[str, str], spec: dict[str, Any], work: Path, limits: str
+) -> list[str]:
+    """``command`` inside a sandbox of its own: a graded submission's handler is as untrusted
+    as its notebook, so it sees its code, its run folder and its own backend, nothing else."""
+    from ..sandbox.bwrap import HOME, Sandbox
+    from ..sandbox.limits import ResourceLimits
+
+    ports = [int(os.environ.get("MOTO_PORT", "5000"))]
+    if smtp := os.environ.get("COURSE_SMTP_PORT"):
+        ports.append(int(smtp))
+    gate = os.environ.get("COURSE_GATE")
+    sandbox = Sandbox(
+        ResourceLimits.from_json(limits),
+        {**env, "HOME": HOME},
+        work / "sandbox",
+        forward_ports=ports if gate else [],
+        gate=Path(gate) if gate else None,
+        ro_binds=[(spec["task_root"], spec["task_root"])],
+        rw_binds=[(str(work), str(work))],
+        cwd=spec["task_root"],
+    )
+    return sandbox.argv(command)
 
 
 def _outcome(

@@ -224,6 +224,8 @@ def execute_notebook(
             result.status = "crashed"
             result.summary = f"the kernel could not run the notebook: {type(exc).__name__}: {exc}"
     finally:
+        if isinstance(km, SandboxKernelManager):
+            km.remove_link()
         if cgroup is not None:
             cgroup.remove()
     result.duration = round(time.monotonic() - started, 2)

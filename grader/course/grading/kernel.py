@@ -1,16 +1,20 @@
 """A Jupyter kernel inside a sandbox, driven by nbclient from outside it.
 
 The kernel has no network the grader shares, so it speaks ZeroMQ over Unix sockets (Jupyter's
-``ipc`` transport) that it binds on its own tmpfs; the grader reaches them through
-``/proc/<pid>/root``, the sandbox's root as seen from outside. Nothing the kernel writes lands
-on the grader's disk, and its connection file is bound in read-only. Interrupts go as messages
-on the control channel (no signal crosses the PID namespace). The kernel spec is an ordinary
-one, written to a folder of the grader's; only ``client()`` is extended, to aim at that path.
+``ipc`` transport) that it binds in a folder of its own tmpfs, ``/tmp/course-kernel-<token>``.
+On the grader's side the same path is a symlink to that folder as seen through
+``/proc/<pid>/root``, made as soon as the sandbox exists (ZeroMQ retries its connections until
+then). So both sides use the connection file as it is, nothing the kernel writes lands on the
+grader's disk, and the connection file is bound in read-only. Interrupts go as messages on the
+control channel: no signal crosses the PID namespace.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import secrets
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -22,17 +26,21 @@ from ..sandbox.bwrap import RUN, Sandbox
 from ..sandbox.cgroup import PidsCgroup
 
 KERNEL_NAME = "course-sandbox"
-INSIDE_IPC_DIR = "/tmp/.kernel"
 INSIDE_CONNECTION = f"{RUN}/kernel.json"
 
 
 class SandboxKernelManager(AsyncKernelManager):
-    """A kernel manager whose clients connect through the sandbox's root."""
+    """A kernel manager for a kernel whose ipc folder lives inside its sandbox."""
 
-    def client(self, **kwargs: Any) -> Any:
-        kc = super().client(**kwargs)
-        kc.ip = f"/proc/{self.sandbox_pid()}/root{self.ip}"
-        return kc
+    async def start_kernel(self, **kwargs: Any) -> None:  # type: ignore[override]
+        try:
+            await super().start_kernel(**kwargs)
+        finally:
+            if self.has_kernel:
+                folder = Path(self.ip).parent
+                with contextlib.suppress(FileNotFoundError):
+                    folder.unlink()
+                folder.symlink_to(f"/proc/{self.sandbox_pid()}/root{folder}")
 
     def sandbox_pid(self, timeout: float = 10.0) -> int:
         """The host PID of bubblewrap's first child, whose root is the sandbox's."""
@@ -54,15 +62,19 @@ class SandboxKernelManager(AsyncKernelManager):
         process = getattr(self.provisioner, "process", None)
         return None if process is None else process.poll()
 
+    def remove_link(self) -> None:
+        """Remove the grader-side symlink to the (gone) sandbox's ipc folder."""
+        with contextlib.suppress(OSError):
+            Path(self.ip).parent.unlink()
+
 
 def sandboxed_kernel_manager(
     sandbox: Sandbox, state_dir: Path, cgroup: PidsCgroup | None
 ) -> SandboxKernelManager:
     """A kernel manager that starts ``python -m ipykernel_launcher`` inside ``sandbox``."""
-    import sys
-
+    ipc_dir = f"/tmp/course-kernel-{secrets.token_hex(8)}"
     sandbox.ro_binds.append(("{connection_file}", INSIDE_CONNECTION))
-    sandbox.dirs.append(INSIDE_IPC_DIR)
+    sandbox.dirs.append(ipc_dir)
     argv = sandbox.argv([sys.executable, "-m", "ipykernel_launcher", "-f", INSIDE_CONNECTION])
     if cgroup is not None:
         argv = cgroup.wrap(argv)
@@ -79,6 +91,6 @@ def sandboxed_kernel_manager(
         kernel_name=KERNEL_NAME,
         kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(state_dir / "kernels")]),
         transport="ipc",
-        ip=f"{INSIDE_IPC_DIR}/ipc",
+        ip=f"{ipc_dir}/k",
         connection_file=str(state_dir / "connection.json"),
     )

@@ -37,6 +37,12 @@ code,pre{{background:#f4f4f4}}pre{{padding:.5rem;overflow:auto}}</style></head>
 """
 
 
+NOT_ISOLATED = (
+    "Not isolated: this notebook ran without a sandbox (--no-sandbox), with the grader's "
+    "privileges."
+)
+
+
 def _table_safe(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -54,6 +60,8 @@ def feedback_markdown(grade: Grade) -> str:
         f"Running the notebook: {grade.execution.summary}.",
         "",
     ]
+    if not grade.isolated:
+        lines += [f"**{NOT_ISOLATED}**", ""]
     if grade.execution.stopped_at:
         lines += [
             f"**Execution stopped at code cell {grade.execution.stopped_at}**; "
@@ -168,6 +176,7 @@ def write_summary(grades: list[Grade], out: Path, lab: str) -> dict[str, Any]:
     summary = {
         "version": 1,
         "lab": lab,
+        "isolated": all(g.isolated for g in grades),
         "submissions": [
             {
                 "student": g.student,
@@ -176,6 +185,7 @@ def write_summary(grades: list[Grade], out: Path, lab: str) -> dict[str, Any]:
                 "max_score": g.max_score,
                 "status": g.execution.status,
                 "summary": g.execution.summary,
+                "isolated": g.isolated,
             }
             for g in grades
         ],

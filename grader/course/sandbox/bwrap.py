@@ -89,6 +89,7 @@ class Sandbox:
     forward_ports: list[int] = field(default_factory=list)
     gate: Path | None = None  # the backend's gate socket, bound in at GATE
     ro_binds: list[tuple[str, str]] = field(default_factory=list)
+    rw_binds: list[tuple[str, str]] = field(default_factory=list)  # grader-made folders only
     dirs: list[str] = field(default_factory=list)  # empty folders to make (on the tmpfs)
     cwd: str = HOME
 
@@ -118,17 +119,20 @@ class Sandbox:
             str(self.state_dir / "group"),
             "/etc/group",
         ]
+        # The tmpfs first: a kit installed under /tmp must show through it, not under it.
+        args += ["--size", str(self.limits.disk), "--tmpfs", "/tmp", "--dir", "/tmp/home"]
+        args += ["--symlink", "/tmp/home", HOME, "--dir", RUN]
         for path in kit_paths():
             args += ["--ro-bind", path, path]
         args += ["--proc", "/proc", "--dev", "/dev"]
-        args += ["--size", str(self.limits.disk), "--tmpfs", "/tmp", "--dir", "/tmp/home"]
-        args += ["--symlink", "/tmp/home", HOME, "--dir", RUN]
         for folder in self.dirs:
             args += ["--dir", folder]
         if self.gate is not None:
             args += ["--ro-bind", str(self.gate), GATE]
         for source, dest in self.ro_binds:
             args += ["--ro-bind", source, dest]
+        for source, dest in self.rw_binds:
+            args += ["--bind", source, dest]
         args += ["--clearenv"]
         env = {"HOME": HOME, "USER": "student", "LANG": "C.UTF-8", **self.env}
         env.setdefault("PATH", f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin")
