@@ -76,6 +76,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -519,7 +520,7 @@ def table(
     lines.append("ratio = nbgrader s/submission / kit s/submission (above 1: the kit is faster)")
     if sandbox_cost is not None:
         lines.append(f"sandbox's own cost: {sandbox_cost:+.2f} s per submission ((b) - (a)) / N")
-    lines.extend(context["notes"])
+    lines.extend(textwrap.fill(note, 100) for note in context["notes"])
     return "\n".join(lines)
 
 
