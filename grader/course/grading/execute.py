@@ -9,7 +9,6 @@ kernel dies or ignores an interrupt, and a record of every problem by cell.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import time
@@ -22,10 +21,9 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
-from ..sandbox.bwrap import Sandbox
 from ..sandbox.cgroup import PidsCgroup
 from ..sandbox.limits import ResourceLimits, breach_message, breach_of
-from .kernel import SandboxKernelManager, sandboxed_kernel_manager
+from .kernel import SandboxedKernel, SandboxKernelManager
 
 ANSWER_MARKER = "<<course-answers>>"
 ProblemKind = Literal[
@@ -173,26 +171,23 @@ def execute_notebook(
     cwd: Path,
     limits: Limits,
     answer_names: list[str] | None = None,
-    sandbox: Sandbox | None = None,
+    kernel: SandboxedKernel | None = None,
 ) -> Execution:
     """Run every code cell of ``nb`` in a fresh kernel; ``nb`` is updated with the outputs.
 
-    With ``sandbox`` the kernel runs inside it (``env`` is the sandbox's environment and ``cwd``
-    the grader's folder for its kernel files); a cap it hits is named in the problems. Never
-    raises for anything the notebook does: problems are returned, cell by cell.
+    ``kernel`` is a started sandboxed kernel to run in (this call closes it); without one a
+    kernel is started here, unsandboxed, with ``env`` in ``cwd``. A cap a sandboxed kernel hits
+    is named in the problems. Never raises for anything the notebook does: problems are
+    returned, cell by cell.
     """
     code_indices = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()]
     result = Execution(status="completed", summary="", code_cells=len(code_indices))
     if not code_indices:
+        if kernel is not None:
+            kernel.close()
         result.status, result.summary = "empty", "the notebook has no code to run"
         return result
 
-    cgroup = PidsCgroup.create(limits.resources.processes) if sandbox else None
-    km = None
-    if sandbox is not None:
-        sandbox.env = env
-        km = sandboxed_kernel_manager(sandbox, cwd, cgroup)
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     client = _GradingClient(
         nb,
         limits.output_bytes,
@@ -204,16 +199,20 @@ def execute_notebook(
         iopub_timeout=4,
         shutdown_kernel="immediate",
         resources={"metadata": {"path": str(cwd)}},
-        km=km,
+        km=kernel.km if kernel else None,
     )
     client.limits = limits.resources
-    client.cgroup = cgroup
+    client.cgroup = kernel.cgroup if kernel else None
     started = time.monotonic()
     deadline = started + limits.total_timeout
     try:
         # The kernel's own stderr is the kernel's chatter, not the student's (that goes to iopub).
         with client.setup_kernel(
-            env=env, cwd=str(cwd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            env=env,
+            cwd=str(cwd),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cleanup_kc=True,  # a kernel handed in is ours to end too
         ):
             _run_cells(client, nb, code_indices, deadline, limits, result)
             kernel_gone = any(p.kind in ("dead-kernel", "stuck-kernel") for p in result.problems)
@@ -224,10 +223,8 @@ def execute_notebook(
             result.status = "crashed"
             result.summary = f"the kernel could not run the notebook: {type(exc).__name__}: {exc}"
     finally:
-        if isinstance(km, SandboxKernelManager):
-            km.remove_link()
-        if cgroup is not None:
-            cgroup.remove()
+        if kernel is not None:
+            kernel.close()
     result.duration = round(time.monotonic() - started, 2)
     if not result.summary:
         failed = sum(1 for p in result.problems if p.kind in ("error", "timeout"))

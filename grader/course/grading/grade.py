@@ -15,7 +15,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from ..connection import scrubbed_environment
 from ..sandbox.bwrap import HOME, Sandbox, check_available
 from ..sandbox.limits import ResourceLimits
 from .execute import Execution, Limits, execute_notebook
+from .kernel import SandboxedKernel
 from .plugin import run_checks
 
 #: Variables of the grader's own environment a sandboxed kernel keeps (besides AWS_/COURSE_).
@@ -71,18 +72,43 @@ class Grade:
         }
 
 
+class KernelBudget:
+    """How many submissions still need a kernel started for them, shared by all jobs, so a job
+    starts its next kernel ahead only when some submission will use it."""
+
+    def __init__(self, submissions: int) -> None:
+        self._left = submissions
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        """Claim one kernel start; False when every submission has one."""
+        with self._lock:
+            if self._left <= 0:
+                return False
+            self._left -= 1
+            return True
+
+
 class BackendSlot:
-    """One grading job's backend, reused from one submission to the next with a reset.
+    """One grading job: its backend, reused from one submission to the next with a reset, and,
+    when sandboxed, the kernel for its next submission, started while the current one runs.
 
     A reset wipes every resource, the extensions' state, the clock and the flow; a backend that
-    does not come back healthy and empty is replaced by a fresh one.
+    does not come back healthy and empty is replaced by a fresh one (and a kernel started for
+    the old one is dropped). Kernels are started in the slot's own long-lived thread: a sandbox
+    dies with the thread that started it.
     """
 
-    def __init__(self, sandboxed: bool, resources: ResourceLimits) -> None:
+    def __init__(
+        self, sandboxed: bool, resources: ResourceLimits, budget: KernelBudget | None = None
+    ) -> None:
         self.sandboxed = sandboxed
         self.resources = resources
+        self.budget = budget
         self.backend: Backend | None = None
         self.log_dir = Path(tempfile.mkdtemp(prefix="course-slot-"))
+        self._starter = ThreadPoolExecutor(1, thread_name_prefix="kernel-start")
+        self._next: tuple[Backend, str, Future[SandboxedKernel]] | None = None
 
     def clean_backend(self) -> Backend:
         """A running backend with nothing in it."""
@@ -102,11 +128,59 @@ class BackendSlot:
         )
         return self.backend
 
+    def kernel(self, backend: Backend, lab: str) -> SandboxedKernel:
+        """A started sandboxed kernel for a submission on ``backend``; starts the next one's."""
+        ready = None
+        if self._next is not None:
+            for_backend, for_lab, future = self._next
+            self._next = None
+            if for_backend is backend and for_lab == lab:
+                ready = future
+            else:
+                future.add_done_callback(_close_started)
+        if ready is None:
+            if self.budget is not None:
+                self.budget.take()  # this submission's own start
+            ready = self._starter.submit(self._start, backend, lab)
+        if self.budget is not None and self.budget.take():
+            self._next = (backend, lab, self._starter.submit(self._start, backend, lab))
+        return ready.result()
+
+    def _start(self, backend: Backend, lab: str) -> SandboxedKernel:
+        sandbox = Sandbox(
+            self.resources,
+            kernel_environment(backend, lab, sandboxed=True),
+            self.log_dir,  # replaced by the kernel's own folder
+            forward_ports=backend.ports,
+            gate=backend.gate,
+        )
+        return SandboxedKernel.start(sandbox)
+
     def close(self) -> None:
+        if self._next is not None:
+            self._next[2].add_done_callback(_close_started)
+            self._next = None
+        self._starter.shutdown(wait=True)
         if self.backend is not None:
             self.backend.stop()
             self.backend = None
         shutil.rmtree(self.log_dir, ignore_errors=True)
+
+
+def _close_started(future: Future[SandboxedKernel]) -> None:
+    if future.exception() is None:
+        future.result().close()
+
+
+def kernel_environment(backend: Backend, lab: str, *, sandboxed: bool) -> dict[str, str]:
+    """The graded kernel's environment: pointed at ``backend``, nothing of the instructor's."""
+    env = scrubbed_environment(dict(os.environ), backend.url)
+    env.update({"COURSE_LAB": lab, "AWS_EC2_METADATA_DISABLED": "true"})
+    if sandboxed:
+        keep = SANDBOX_ENV
+        env = {k: v for k, v in env.items() if k in keep or k.startswith(("AWS_", "COURSE_"))}
+        env["COURSE_STATE_DIR"] = f"{HOME}/.course"
+    return env
 
 
 # pytest keeps process-wide state (imports, plugins, capture): one checks session at a time.
@@ -162,32 +236,16 @@ def grade_submission(
                 status="crashed", summary=f"the grader's backend did not start: {exc}"
             )
             return graded(_not_attempted(lab, str(exc)), execution, nb)
-        env = scrubbed_environment(dict(os.environ), backend.url)
-        env.update({"COURSE_LAB": lab, "AWS_EC2_METADATA_DISABLED": "true"})
-        sandbox = None
-        if sandboxed:
-            env = {
-                k: v
-                for k, v in env.items()
-                if k in SANDBOX_ENV or k.startswith(("AWS_", "COURSE_"))
-            }
-            env["COURSE_STATE_DIR"] = f"{HOME}/.course"
-            sandbox = Sandbox(
-                limits.resources,
-                env,
-                workdir / "sandbox",
-                forward_ports=backend.ports,
-                gate=backend.gate,
-            )
-        else:
-            env["COURSE_STATE_DIR"] = str(workdir)
+        env = kernel_environment(backend, lab, sandboxed=sandboxed)
+        env.setdefault("COURSE_STATE_DIR", str(workdir))
+        kernel = slot.kernel(backend, lab) if sandboxed else None
         execution = execute_notebook(
             nb,
             env=env,
             cwd=workdir,
             limits=limits,
             answer_names=answer_names(lab),
-            sandbox=sandbox,
+            kernel=kernel,
         )
         if not backend.healthy():
             execution.summary += "; the backend stopped answering during the run"
@@ -260,7 +318,8 @@ def grade_all(
     names = student_names(paths)
     jobs = max(1, min(jobs, len(paths) or 1))
     slots: queue.Queue[tuple[int, BackendSlot]] = queue.Queue()
-    all_slots = [BackendSlot(sandboxed, limits.resources) for _ in range(jobs)]
+    budget = KernelBudget(len(paths))
+    all_slots = [BackendSlot(sandboxed, limits.resources, budget) for _ in range(jobs)]
     for number, slot in enumerate(all_slots, start=1):
         slots.put((number, slot))
     report_lock = threading.Lock()
