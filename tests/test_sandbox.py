@@ -33,7 +33,6 @@ def run_inside(
     sandbox = Sandbox(
         limits or ResourceLimits(),
         {"SECRET_IN_GRADER": os.environ.get("SECRET_IN_GRADER", "")},
-        tmp_path / "state",
         forward_ports=backend.ports if backend else [],
         gate=backend.gate if backend else None,
     )
@@ -243,7 +242,7 @@ except OSError as exc:
 print(json.dumps([outcome, children]))
 """
     limits = ResourceLimits(processes=32)
-    sandbox = Sandbox(limits, {}, tmp_path / "state")
+    sandbox = Sandbox(limits, {})
     argv = sandbox.argv([sys.executable, "-c", code])
     if cgroup is not None:
         argv = cgroup.wrap(argv)
@@ -260,7 +259,7 @@ print(json.dumps([outcome, children]))
 
 def test_a_sandbox_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
     marker = f"course-orphan-{os.getpid()}"
-    sandbox = Sandbox(ResourceLimits(), {}, tmp_path / "state")
+    sandbox = Sandbox(ResourceLimits(), {})
     inner = sandbox.argv(["/bin/sh", "-c", f"exec -a {marker} sleep 300"])
     parent = subprocess.Popen(
         [

@@ -282,7 +282,6 @@ def _sandboxed(
     sandbox = Sandbox(
         ResourceLimits.from_json(limits),
         {**env, "HOME": HOME},
-        work / "sandbox",
         forward_ports=ports if gate else [],
         gate=Path(gate) if gate else None,
         ro_binds=[(spec["task_root"], spec["task_root"])],

@@ -150,7 +150,6 @@ class BackendSlot:
         sandbox = Sandbox(
             self.resources,
             kernel_environment(backend, lab, sandboxed=True),
-            self.log_dir,  # replaced by the kernel's own folder
             forward_ports=backend.ports,
             gate=backend.gate,
         )

@@ -94,11 +94,15 @@ class SandboxedKernel:
         state_dir = Path(tempfile.mkdtemp(prefix="course-kernel-state-"))
         cgroup = PidsCgroup.create(sandbox.limits.processes)
         ipc_dir = f"/tmp/course-kernel-{secrets.token_hex(8)}"
-        sandbox.state_dir = state_dir / "sandbox"
         sandbox.ro_binds.append(("{connection_file}", INSIDE_CONNECTION))
         sandbox.dirs.append(ipc_dir)
         kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", INSIDE_CONNECTION]
-        argv = sandbox.argv([*kernel, f"--IPKernelApp.exec_lines={json.dumps([WARM_UP])}"])
+        # History in memory: no SQLite file per kernel, as nbclient asks of kernels it starts.
+        options = [
+            f"--IPKernelApp.exec_lines={json.dumps([WARM_UP])}",
+            "--HistoryManager.hist_file=:memory:",
+        ]
+        argv = sandbox.argv([*kernel, *options])
         if cgroup is not None:
             argv = cgroup.wrap(argv)
         spec_dir = state_dir / "kernels" / KERNEL_NAME

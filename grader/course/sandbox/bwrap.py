@@ -38,8 +38,8 @@ ETC_FILES = (
     "alternatives",
     "fonts",
 )
-PASSWD = f"root:x:0:0:root:/root:/usr/sbin/nologin\nstudent:x:{UID}:{UID}::{HOME}:/bin/sh\n"
-GROUP = f"root:x:0:\nstudent:x:{UID}:\n"
+#: The sandbox's /etc/passwd and /etc/group: root and ``student`` (UID), nobody else.
+ETC = Path(__file__).with_name("etc")
 
 FIX = (
     "grading runs each submission in a bubblewrap sandbox, and none can be made here: {why}. "
@@ -85,7 +85,6 @@ class Sandbox:
 
     limits: ResourceLimits
     env: dict[str, str]
-    state_dir: Path  # grader-side folder for the passwd files; never bound writable
     forward_ports: list[int] = field(default_factory=list)
     gate: Path | None = None  # the backend's gate socket, bound in at GATE
     ro_binds: list[tuple[str, str]] = field(default_factory=list)
@@ -95,9 +94,6 @@ class Sandbox:
 
     def argv(self, command: list[str]) -> list[str]:
         """The full command: bubblewrap, then the inside launcher, then ``command``."""
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        (self.state_dir / "passwd").write_text(PASSWD)
-        (self.state_dir / "group").write_text(GROUP)
         args = [
             bwrap_path(),
             "--unshare-all",
@@ -113,10 +109,10 @@ class Sandbox:
             str(UID),
             *_system_args(),
             "--ro-bind",
-            str(self.state_dir / "passwd"),
+            str(ETC / "passwd"),
             "/etc/passwd",
             "--ro-bind",
-            str(self.state_dir / "group"),
+            str(ETC / "group"),
             "/etc/group",
         ]
         # The tmpfs first: a kit installed under /tmp must show through it, not under it.
