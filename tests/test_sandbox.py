@@ -348,3 +348,32 @@ def _wait_for(condition, what: str, timeout: float = 10.0) -> None:  # type: ign
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_flooded_backend_answers_errors_and_survives_within_its_memory_cap() -> None:
+    import boto3
+
+    backend = Backend.start(gate=True, memory_limit=400 * MIB)
+    try:
+        sqs = boto3.client(
+            "sqs",
+            endpoint_url=backend.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        url = sqs.create_queue(QueueName="flood")["QueueUrl"]
+        body = "x" * (256 * 1024 - 16)
+        refused = 0
+        for _ in range(2500):  # 625 MiB of bodies, more than the cap
+            try:
+                sqs.send_message(QueueUrl=url, MessageBody=body)
+            except Exception:  # noqa: BLE001 - the point is that it answers at all
+                refused += 1
+                break
+        assert refused == 1, "the backend held 625 MiB within a 400 MiB cap"
+        assert backend.healthy()
+        backend.reset()
+        assert sqs.create_queue(QueueName="after")["QueueUrl"]
+    finally:
+        backend.stop()

@@ -60,6 +60,7 @@ class Backend:
         detached: bool = False,
         gate: bool = False,
         sandbox_lambda: str | None = None,
+        memory_limit: int | None = None,
     ) -> Backend:
         """Start a new backend on a free loopback port and wait until it answers.
 
@@ -67,7 +68,8 @@ class Backend:
         shared backend); otherwise it is the caller's child, stops with ``stop()`` and exits by
         itself within half a second if the caller dies. ``gate`` also serves a Unix socket for
         sandboxes (``Backend.gate``); ``sandbox_lambda`` (``ResourceLimits`` as JSON) runs
-        Lambda handlers in sandboxes of their own under those limits.
+        Lambda handlers in sandboxes of their own under those limits; ``memory_limit`` caps the
+        server's own memory (bytes).
         """
         token = secrets.token_hex(16)
         workdir = Path(tempfile.mkdtemp(prefix="course-backend-"))
@@ -92,6 +94,8 @@ class Backend:
             command += ["--gate", str(workdir / "gate.sock")]
         if not detached:
             command += ["--parent-pid", str(os.getpid())]
+        if memory_limit:
+            command += ["--memory-limit", str(memory_limit)]
         log = open(log_path, "ab")  # noqa: SIM115 - handed to the child process
         process = subprocess.Popen(
             command,

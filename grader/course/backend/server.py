@@ -253,7 +253,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--parent-pid", type=int, help="exit when this process (the grader) is gone"
     )
+    parser.add_argument(
+        "--memory-limit", type=int, help="bytes of memory the server may use (RLIMIT_DATA)"
+    )
     args = parser.parse_args(argv)
+    if args.memory_limit:
+        # A submission that floods its backend (millions of messages) gets errors from it, and
+        # the grader a backend that fails its health check, not a machine out of memory.
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_DATA, (args.memory_limit, args.memory_limit))
 
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server

@@ -72,6 +72,10 @@ class Grade:
         }
 
 
+#: The least memory a graded submission's backend gets (moto and the kit take about 200 MiB).
+BACKEND_MEMORY = 1 << 30
+
+
 class KernelBudget:
     """How many submissions still need a kernel started for them, shared by all jobs, so a job
     starts its next kernel ahead only when some submission will use it."""
@@ -125,6 +129,7 @@ class BackendSlot:
             log_path=self.log_dir / "backend.log",
             gate=self.sandboxed,
             sandbox_lambda=self.resources.to_json() if self.sandboxed else None,
+            memory_limit=max(BACKEND_MEMORY, self.resources.memory) if self.sandboxed else None,
         )
         return self.backend
 
