@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from course.backend.process import Backend
-from course.sandbox.bwrap import HOME, Sandbox, SandboxUnavailable, check_available
+from course.sandbox.bwrap import HOME, Sandbox, SandboxUnavailable, check_available, kit_paths
 from course.sandbox.cgroup import PidsCgroup
 from course.sandbox.limits import MIB, ResourceLimits, breach_of, parse_size
 
@@ -82,15 +82,27 @@ seen = {{}}
 for path in [*{[str(s) for s in secrets]!r}, {str(ROOT / "solutions")!r}, "/etc/shadow",
              {str(tmp_path)!r}, os.path.expanduser("~/.aws/credentials")]:
     seen[path] = os.path.exists(path)
+home = {str(Path.home())!r}
 print(json.dumps({{"seen": seen, "kit": course.__file__, "home": os.listdir({HOME!r}),
-                  "homes": os.listdir("/home"), "uid": os.getuid(), "env": sorted(os.environ)}}))
+                  "homes": os.listdir("/home"), "uid": os.getuid(), "env": sorted(os.environ),
+                  "instructor": os.listdir(home) if os.path.isdir(home) else []}}))
 """
         result = output_of(run_inside(tmp_path, code))
     finally:
         for secret in secrets:
             secret.unlink()
     assert not any(result["seen"].values()), result["seen"]
-    assert result["homes"] == ["student"]
+    # The instructor's home shows only the folders that lead to the kit's own (a venv there).
+    home = Path.home()
+    leading = {
+        Path(p).relative_to(home).parts[0] for p in kit_paths() if Path(p).is_relative_to(home)
+    }
+    assert set(result["instructor"]) == leading
+    assert (
+        set(result["homes"]) - {"student"} <= {home.name}
+        if home.parent == Path("/home")
+        else (result["homes"] == ["student"])
+    )
     assert result["kit"].endswith("course/__init__.py")
     assert result["home"] == [] and result["uid"] == 1000
     assert "SECRET_IN_GRADER" in result["env"]  # only what the grader handed in
