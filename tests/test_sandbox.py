@@ -362,17 +362,24 @@ def _wait_for(condition, what: str, timeout: float = 10.0) -> None:  # type: ign
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_a_flooded_backend_answers_errors_and_survives_within_its_memory_cap() -> None:
+def test_a_flooded_backend_refuses_within_its_cap_and_the_next_submission_gets_a_clean_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import boto3
+    from botocore.config import Config
+    from course.grading import grade
 
-    backend = Backend.start(gate=True, memory_limit=400 * MIB)
+    monkeypatch.setattr(grade, "BACKEND_MEMORY", 400 * MIB)
+    slot = grade.BackendSlot(True, ResourceLimits(memory=256 * MIB))
     try:
+        flooded = slot.clean_backend()
         sqs = boto3.client(
             "sqs",
-            endpoint_url=backend.url,
+            endpoint_url=flooded.url,
             region_name="us-east-1",
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
+            config=Config(retries={"max_attempts": 1}, read_timeout=30),
         )
         url = sqs.create_queue(QueueName="flood")["QueueUrl"]
         body = "x" * (256 * 1024 - 16)
@@ -384,8 +391,15 @@ def test_a_flooded_backend_answers_errors_and_survives_within_its_memory_cap() -
                 refused += 1
                 break
         assert refused == 1, "the backend held 625 MiB within a 400 MiB cap"
-        assert backend.healthy()
-        backend.reset()
-        assert sqs.create_queue(QueueName="after")["QueueUrl"]
+        clean = slot.clean_backend()  # reset, or replaced if the flood left it wedged
+        assert clean.healthy() and clean.flow()["calls"] == []
+        fresh = boto3.client(
+            "sqs",
+            endpoint_url=clean.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        assert fresh.list_queues().get("QueueUrls", []) == []
     finally:
-        backend.stop()
+        slot.close()
