@@ -18,6 +18,11 @@ from typing import Any
 import nbformat
 
 RESULT = "RESULT "
+SOLUTION = Path(__file__).resolve().parents[1] / "solutions" / "01-sqs-basics.ipynb"
+UNHIDE = (
+    "sqs.change_message_visibility(QueueUrl=queue_url, "
+    'ReceiptHandle=first["ReceiptHandle"], VisibilityTimeout=0)'
+)
 
 SETUP = """import json, os
 import boto3
@@ -39,7 +44,6 @@ class Targets:
     grader_pid: int
     out_dir: str
     secret_file: str  # a credentials file, as the instructor's ~/.aws/credentials
-    secret_text: str  # its content
     secret_json: str  # a JSON file with the secret in it, in Lambda's error-document shape
     other_notebook: str  # another student's submission
     marker: str  # put in the argv of every process an attack leaves behind
@@ -47,27 +51,37 @@ class Targets:
     foreign_port: int  # a backend on this machine that is not the submission's
     foreign_gate: str  # that backend's gate socket
     abstract_socket: str  # an abstract Unix socket the test listens on
-    victim_dir: str  # a folder of files named like the kernel's ipc sockets
 
 
-def fill(source: str, targets: Targets) -> str:
-    """``source`` with each ``T.name`` replaced by the literal value of ``targets.name``, and
-    ``HANDLER_SOURCE`` by the attacking Lambda handler's source (its targets filled in)."""
-    source = re.sub(r"\bT\.(\w+)\b", lambda m: repr(getattr(targets, m.group(1))), source)
+def fill(source: str, targets: Targets, handler: str = "") -> str:
+    """``source`` with each ``T.name`` replaced by the literal value of ``targets.name``,
+    ``DAEMON_SOURCE`` by the planting daemon's source and ``HANDLER_SOURCE`` by ``handler``'s
+    (its targets filled in)."""
+    source = source.replace("DAEMON_SOURCE", repr(DAEMON))
     if "HANDLER_SOURCE" in source:
-        source = source.replace("HANDLER_SOURCE", repr(fill(LAMBDA_HANDLER, targets)))
-    return source
+        source = source.replace("HANDLER_SOURCE", repr(fill(handler, targets)))
+    return re.sub(r"\bT\.(\w+)\b", lambda m: repr(getattr(targets, m.group(1))), source)
 
 
-def notebook(path: Path, cells: list[str], targets: Targets) -> Path:
-    """Write a lab 01 notebook of these code cells, the targets filled in."""
+def notebook(path: Path, cells: list[str], targets: Targets, handler: str = "") -> Path:
+    """Write a lab 01 notebook of these code cells, the targets (and ``handler``) filled in."""
     nb = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell(fill(c, targets)) for c in cells],
+        cells=[nbformat.v4.new_code_cell(fill(c, targets, handler)) for c in cells],
         metadata={
             "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
             "course": {"lab": "01"},
         },
     )
+    nbformat.write(nb, path)
+    return path
+
+
+def right_notebook(path: Path) -> Path:
+    """The lab 01 solution without its 11-second sleep (it scores 10/10): the message is made
+    visible again at once instead of waiting out its visibility timeout."""
+    nb = nbformat.read(SOLUTION, as_version=4)
+    for cell in nb.cells:
+        cell.source = cell.source.replace("time.sleep(11)", UNHIDE)
     nbformat.write(nb, path)
     return path
 
@@ -91,14 +105,17 @@ def printed(nb: Any) -> str:
 # -------------------------------------------------------------------------------- attacks
 
 KILL = """import glob, signal, time
-seen = {"parent": os.getppid(), "grader": T.grader_pid}
+seen, other_kernels = {"parent": os.getppid(), "grader": T.grader_pid}, []
 for path in glob.glob("/proc/[0-9]*/cmdline"):
+    pid = int(path.split("/")[2])
     try:
         argv = open(path, "rb").read().split(b"\\0")
     except OSError:
         continue
     if b"course.backend.server" in argv and str(T.grader_pid).encode() in argv:
-        seen["backend " + path.split("/")[2]] = int(path.split("/")[2])
+        seen[f"backend {pid}"] = pid  # this grader's own backends
+    if argv[1:3] == [b"-m", b"ipykernel_launcher"] and pid != os.getpid():
+        other_kernels.append(pid)  # only looked at: kernels of other submissions
 sent = {}
 for name, pid in seen.items():
     try:
@@ -107,7 +124,7 @@ for name, pid in seen.items():
     except OSError as e:
         sent[name] = type(e).__name__
 time.sleep(1)
-report(kill=sent, parent=os.getppid())"""
+report(kill=sent, other_kernels=other_kernels)"""
 
 STEAL_TOKEN = """import glob, urllib.request
 readable, tokens = 0, []
@@ -118,17 +135,24 @@ for path in glob.glob("/proc/[0-9]*/environ"):
         continue
     readable += 1
     tokens += [v.split(b"=", 1)[1].decode() for v in env if v.startswith(b"COURSE_ADMIN_TOKEN=")]
-resets = []
-for token in set(tokens):
+
+def reset(token):
+    headers = {} if token is None else {"X-Course-Admin": token}
     request = urllib.request.Request(
         os.environ["AWS_ENDPOINT_URL"] + "/_course/reset", data=b"", method="POST",
-        headers={"X-Course-Admin": token},
+        headers=headers,
     )
     try:
-        resets.append(urllib.request.urlopen(request).status)
-    except Exception as e:
-        resets.append(repr(e))
-report(environ_files=readable, tokens=len(tokens), resets=resets)"""
+        return urllib.request.urlopen(request).status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+report(
+    environ_files=readable,
+    tokens=len(tokens),
+    stolen=[reset(token) for token in set(tokens)],
+    guessed=[reset(token) for token in (None, "", "0" * 32)],
+)"""
 
 OUT_FOLDER = """found = {}
 def attempt(name, action):
@@ -155,6 +179,9 @@ for name, path in [("credentials", T.secret_file), ("notebook", T.other_notebook
         found[name] = type(e).__name__
 host = glob.glob("/tmp/course-grade-*/*") + glob.glob("/tmp/course-backend-*/*")
 host += glob.glob("/tmp/course-slot-*/*") + glob.glob("/tmp/pytest-of-*/*")
+from ipykernel import get_connection_file
+own = os.path.dirname(json.load(open(get_connection_file()))["ip"])
+host += [p for p in glob.glob("/tmp/course-kernel-*") if p != own]
 report(secrets=found, host_tmp=host)"""
 
 LEAVE_PROCESSES = """import subprocess, sys
@@ -227,6 +254,10 @@ def write(path):
         f.write("{}")
     return "written"
 
+def result_path():
+    spec = open("/proc/self/cmdline", "rb").read().split(b"\\0")[-2].decode()
+    return json.load(open(spec))["result_path"]
+
 def fork(count):
     made = 0
     try:
@@ -238,14 +269,40 @@ def fork(count):
         return f"{made} then {type(e).__name__}"
     return made
 
-def lambda_handler(event, context):
-    if event.get("symlink"):
-        spec = open("/proc/self/cmdline", "rb").read().split(b"\\0")[-2].decode()
-        os.symlink(T.secret_json, json.load(open(spec))["result_path"])
-        sys.stdout.flush()
-        os._exit(0)
-    if event.get("fork"):
-        return {"forks": fork(event["fork"])}
+FILLED = []
+
+def fill(folder, keep=False):
+    # MiB written into folder (4 MiB files, up to 24); with keep the files stay until empty(),
+    # so filling one folder after another measures what they hold together.
+    names = [f"{folder}/attack-{T.marker}-{i}" for i in range(6)]
+    written = 0
+    try:
+        for name in names:
+            with open(name, "wb") as f:
+                FILLED.append(name)
+                f.write(b"x" * (4 << 20))
+            written += 4
+    except OSError:
+        pass
+    if not keep:
+        empty()
+    return written
+
+def empty():
+    while FILLED:
+        name = FILLED.pop()
+        attempt(lambda: os.remove(name))
+
+def memory():
+    hog = []
+    try:
+        while len(hog) < 16:
+            hog.append(b"x" * (64 << 20))
+    except MemoryError:
+        pass
+    return 64 * len(hog)
+
+def probe():
     tokens = 0
     for path in glob.glob("/proc/[0-9]*/environ"):
         tokens += b"COURSE_ADMIN_TOKEN=" in (attempt(lambda: open(path, "rb").read()) or b"")
@@ -255,11 +312,27 @@ def lambda_handler(event, context):
         "notebook": attempt(lambda: open(T.other_notebook).read()),
         "tokens": tokens,
         "kill grader": attempt(lambda: os.kill(T.grader_pid, signal.SIGKILL) or "sent"),
-        "kill parent": attempt(lambda: os.kill(os.getppid(), signal.SIGKILL) or "sent"),
         "out": attempt(lambda: write(os.path.join(T.out_dir, "fake-lambda.json"))),
         "foreign": attempt(lambda: socket.create_connection(("127.0.0.1", T.foreign_port), 1)
                            and "connected"),
     }
+
+def lambda_handler(event, context):
+    if event.get("symlink"):
+        os.symlink(T.secret_json, result_path())
+        sys.stdout.flush()
+        os._exit(0)
+    if event.get("fork"):
+        return {"forks": fork(event["fork"])}
+    if event.get("disk"):
+        run = os.path.dirname(result_path())
+        written = {"tmp": fill("/tmp", keep=True), "run folder": fill(run, keep=True),
+                   "root": fill("/", keep=True)}
+        empty()
+        return written
+    if event.get("memory"):
+        return {"memory_mib": memory()}
+    return probe()
 """
 
 LAMBDA_SETUP = """import io, zipfile
@@ -281,22 +354,21 @@ def invoke(event):
 
 
 def lambda_cells(**events: str) -> list[str]:
-    """Cells that deploy the attacking handler, then one per event: ``report(name=invoke(event))``."""
+    """Cells that deploy the attacking handler, then for each event ``report(name=invoke(event))``
+    (and the lab's work after them)."""
     deploy = "HANDLER = HANDLER_SOURCE\n" + LAMBDA_SETUP
     return [SETUP, deploy, *(f"report({name}=invoke({e}))" for name, e in events.items()), SEND]
 
 
+#: The containment attacks, longest first (the closed channels wait out a time limit).
 ATTACKS: dict[str, list[str]] = {
+    "channels": [SETUP, CLOSE_CHANNELS, SEND],
     "kill": [SETUP, KILL, SEND],
     "token": [SETUP, STEAL_TOKEN, SEND],
     "out-folder": [SETUP, OUT_FOLDER, SEND],
     "secrets": [SETUP, READ_SECRETS, SEND],
     "leftovers": [SETUP, LEAVE_PROCESSES, SEND],
     "network": [SETUP, NETWORK, SEND],
-    "channels": [SETUP, CLOSE_CHANNELS, SEND],
-    "lambda": lambda_cells(
-        probe='{"probe": True}', fork='{"fork": 200}', symlink='{"symlink": True}'
-    ),
 }
 
 # ------------------------------------------------------------------ attacks on the caps
@@ -316,56 +388,64 @@ finally:
     report(memory_mib=64 * len(hog))
     hog.clear()"""
 
-FILL_DISK = """import glob
+FILL_DISK = """names = [f"{folder}/attack-{T.marker}-{i}"
+         for folder in ("/tmp", os.path.expanduser("~")) for i in range(13)]
 written = 0
 try:
-    for folder in ("/tmp", os.path.expanduser("~")):
-        for i in range(13):
-            with open(f"{folder}/fill-{i}", "wb") as f:
-                f.write(b"x" * (4 << 20))
-            written += 4
+    for name in names:
+        with open(name, "wb") as f:
+            f.write(b"x" * (4 << 20))
+        written += 4
 finally:
     report(disk_mib=written)
-    for path in glob.glob("/tmp/fill-*") + glob.glob(os.path.expanduser("~/fill-*")):
-        os.remove(path)"""
+    for name in names:
+        if os.path.exists(name):
+            os.remove(name)"""
 
 WRITE_OUTSIDE = """import sys
 import course
-found = {}
-for path in ("/usr/attack", course.__file__, os.path.join(sys.prefix, "attack"), T.secret_file):
-    try:
-        with open(path, "a") as f:
-            f.write("attack")
-        found[path] = "written"
+
+def writable(path):
+    existed = os.path.exists(path)
+    try:  # opened for writing, nothing written: harmless even where it works
+        os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
     except OSError as e:
-        found[path] = type(e).__name__
-report(outside=found)"""
+        return type(e).__name__
+    if not existed:
+        os.remove(path)
+    return "writable"
+
+paths = ("/usr/attack-" + T.marker, course.__file__, sys.prefix + "/attack-" + T.marker,
+         T.secret_file)
+report(outside={path: writable(path) for path in paths})"""
 
 FILL_ELSEWHERE = """found = {}
 for folder in ("/", "/etc", "/work", "/run", "/dev/shm", "/home", "/root"):
+    names = [f"{folder}/attack-{T.marker}-{i}" for i in range(6)]
     written = 0
     try:
-        for i in range(6):
-            with open(f"{folder}/fill-{i}", "wb") as f:
+        for name in names:
+            with open(name, "wb") as f:
                 f.write(b"x" * (4 << 20))
             written += 4
-        found[folder] = written
     except OSError:
-        found[folder] = written
+        pass
     finally:
-        for i in range(6):
+        for name in names:
             try:
-                os.remove(f"{folder}/fill-{i}")
+                os.remove(name)
             except OSError:
                 pass
+    found[folder] = written
 report(elsewhere_mib=found)"""
 
-FILE_SIZE = """try:
-    with open("/tmp/big", "wb") as f:
+FILE_SIZE = """big = "/tmp/attack-" + T.marker
+try:
+    with open(big, "wb") as f:
         f.write(b"x" * (12 << 20))
 finally:
-    report(file_size=os.path.getsize("/tmp/big"))
-    os.remove("/tmp/big")"""
+    report(file_size=os.path.getsize(big))
+    os.remove(big)"""
 
 FORK_BOMB = """children = 0
 try:
@@ -384,13 +464,64 @@ signal.signal(signal.SIGXCPU, signal.SIG_IGN)
 while True:
     pass"""
 
-#: Attacks on the caps, graded under small limits (``test_grading_attacks.TIGHT``).
+#: Attacks on the caps, graded under small caps (``test_grading_attacks.TIGHT``), longest first.
 CAP_ATTACKS: dict[str, list[str]] = {
+    "cpu-ignoring-sigxcpu": [SETUP, BUSY_IGNORING_SIGXCPU, SEND],
+    "cpu": [SETUP, BUSY, SEND],
+    "lambda": lambda_cells(
+        probe='{"probe": True}',
+        symlink='{"symlink": True}',
+        fork='{"fork": 200}',
+        disk='{"disk": True}',
+        memory='{"memory": True}',
+    ),
     "memory": [SETUP, SIX_GIB, MEMORY, SEND],
     "disk": [SETUP, FILL_DISK, WRITE_OUTSIDE, SEND],
     "disk-elsewhere": [SETUP, FILL_ELSEWHERE, SEND],
     "file-size": [SETUP, FILE_SIZE, SEND],
     "fork-bomb": [SETUP, FORK_BOMB, SEND],
-    "cpu": [SETUP, BUSY, SEND],
-    "cpu-ignoring-sigxcpu": [SETUP, BUSY_IGNORING_SIGXCPU, SEND],
 }
+
+# ------------------------------------------------------- attacks on the next submission
+
+#: A daemon (forked twice, in a session of its own) that does lab 01's work for 40 s, again and
+#: again, in whatever backend ``AWS_ENDPOINT_URL`` names.
+DAEMON = """import json, os, sys, time
+if os.fork():
+    os._exit(0)
+os.setsid()
+if os.fork():
+    os._exit(0)
+import boto3
+sqs = boto3.client("sqs")
+attributes = {"VisibilityTimeout": "10", "MessageRetentionPeriod": "345600", "DelaySeconds": "0",
+              "MaximumMessageSize": "262144", "ReceiveMessageWaitTimeSeconds": "5"}
+end = time.time() + 40
+while time.time() < end:
+    try:
+        url = sqs.create_queue(QueueName="lab-standard-queue", Attributes=attributes)["QueueUrl"]
+        for i in range(3):
+            sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"name": "x", "age": i}))
+    except Exception:
+        pass
+    time.sleep(0.3)
+"""
+
+PLANT_FROM_KERNEL = """import subprocess, sys
+subprocess.run([sys.executable, "-c", DAEMON_SOURCE, T.marker], check=True)"""
+
+PLANT_HANDLER = """import subprocess, sys
+
+def lambda_handler(event, context):
+    subprocess.run([sys.executable, "-c", DAEMON_SOURCE, T.marker], check=True)
+    return "planted"
+"""
+
+#: A submission that leaves processes behind to plant the lab's work in the next submission's
+#: backend (its slot's backend is reused), from its kernel and from a Lambda handler.
+PLANT = [
+    SETUP,
+    PLANT_FROM_KERNEL,
+    "HANDLER = HANDLER_SOURCE\n" + LAMBDA_SETUP,
+    "report(planted=invoke({}))",
+]

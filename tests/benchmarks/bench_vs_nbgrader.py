@@ -464,25 +464,32 @@ def warm_up(nbgrader_venv: Path | None) -> None:
         subprocess.run([python, "-c", code], check=False, capture_output=True)
 
 
-def kit_revision() -> str | None:
-    """The checkout's commit, marked when the grader has uncommitted changes."""
+def kit_source(course_bin: Path) -> str:
+    """Where ``course_bin``'s kit comes from: a commit of this checkout, or a folder."""
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
+        python = course_bin.read_text(errors="replace").splitlines()[0].removeprefix("#!").strip()
+        found = subprocess.run(
+            [python, "-c", "import course, pathlib; print(pathlib.Path(course.__file__).parent)"],
             capture_output=True,
             text=True,
             check=True,
         ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "grader"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
+        package = Path(found).resolve()
+    except (OSError, IndexError, subprocess.CalledProcessError):
+        package = course_bin.resolve()  # at least: is the command this checkout's?
+    if not package.is_relative_to(ROOT):
+        return str(package)
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
         ).stdout.strip()
+
+    try:
+        head = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--", "grader")
     except (OSError, subprocess.CalledProcessError):
-        return None
+        return str(package)
     return f"{head}+uncommitted" if dirty else head
 
 
@@ -512,14 +519,23 @@ def table(
     lines.append(
         f"{context['submissions']} submissions, {rounds} round(s)"
         + (" (median shown)" if rounds > 1 else "")
-        + f", {context['cores']} cores, kit {context['kit_revision']}"
+        + f", {context['cores']} cores, kit {context['kit']}"
         + (f", nbgrader {context['nbgrader_version']}" if context["nbgrader_version"] else "")
     )
     before, after = context["load_average"]["before"], context["load_average"]["after"]
     lines.append(f"load average (1 min) before {before[0]:.2f}, after {after[0]:.2f}")
-    lines.append("ratio = nbgrader s/submission / kit s/submission (above 1: the kit is faster)")
+    if context["nbgrader_version"]:
+        lines.append(
+            "ratio = nbgrader s/submission / kit s/submission (above 1: the kit is faster)"
+        )
     if sandbox_cost is not None:
         lines.append(f"sandbox's own cost: {sandbox_cost:+.2f} s per submission ((b) - (a)) / N")
+        if sandbox_cost < 0:
+            lines.append(
+                "  negative: noise, or a sandboxed run that did more than isolate (an engine "
+                "that starts\n  the next sandboxed kernel while the current one runs): then no "
+                "cost of the sandbox alone"
+            )
     lines.extend(textwrap.fill(note, 100) for note in context["notes"])
     return "\n".join(lines)
 
@@ -565,11 +581,11 @@ def main() -> None:
     kit = kit_runs(course_bin, args.submissions)
     nbgrader_run: Run | None = None
     backend: Backend | None = None
+    course: NbgraderCourse | None = None
     load_before: tuple[float, float, float] = os.getloadavg()
     try:
         if venv is None:
             write_kit_only_submissions(solution, students, kit_dir)
-            course = None
         else:
             backend = Backend.start(log_path=work / "nbgrader-backend.log")
             course = NbgraderCourse(venv, backend, work, students)
@@ -611,7 +627,7 @@ def main() -> None:
         "submissions": args.submissions,
         "rounds": args.rounds,
         "cores": os.cpu_count(),
-        "kit_revision": kit_revision(),
+        "kit": kit_source(course_bin),
         "nbgrader_version": version,
         "load_average": {"before": list(load_before), "after": list(load_after)},
         "notes": NOTES if nbgrader_run else [],

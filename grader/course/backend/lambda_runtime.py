@@ -27,6 +27,7 @@ import io
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..sandbox.cgroup import PidsCgroup
+from ..sandbox.limits import ResourceLimits
 from . import clock
 from .extensions import base_url
 
@@ -47,6 +50,8 @@ STARTUP_ALLOWANCE = 5.0
 LOG_TAIL_BYTES = 4096
 WORKERS = 4
 TIMEOUT_EXIT_CODE = 124
+#: The most of a result file the backend reads: Lambda's 6 MB response payload, and room to spare.
+RESULT_LIMIT = 8 << 20
 
 
 @dataclass
@@ -227,10 +232,10 @@ def invoke(
         spec_path = Path(work) / "spec.json"
         spec_path.write_text(json.dumps(spec))
         started_at = clock.now()
+        Path(spec["result_path"]).touch()
         env = _environment(fn, spec, task_root, endpoint_url)
         output, exit_code = _run_process(spec_path, env, spec)
-        result_file = Path(spec["result_path"])
-        outcome = json.loads(result_file.read_text()) if result_file.exists() else None
+        outcome = _read_result(Path(spec["result_path"]))
     invocation = _outcome(spec, output, exit_code, outcome)
     _write_logs(fn, spec, invocation, output, outcome, started_at, generation)
     return invocation
@@ -241,8 +246,19 @@ def _run_process(
 ) -> tuple[str, int | None]:
     """Run the bootstrap; its stdout and stderr together, in order, and its exit code."""
     command = [sys.executable, "-I", "-u", str(BOOTSTRAP), str(spec_path)]
+    cgroup = None
     if limits := os.environ.get("COURSE_SANDBOX_LAMBDA"):
-        command = _sandboxed(command, env, spec, spec_path.parent, limits)
+        command, cgroup = _sandboxed(command, env, spec, spec_path, limits)
+    try:
+        return _wait_for(command, env, spec)
+    finally:
+        if cgroup is not None:
+            cgroup.remove()
+
+
+def _wait_for(
+    command: list[str], env: dict[str, str], spec: dict[str, Any]
+) -> tuple[str, int | None]:
     process = subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
@@ -268,27 +284,49 @@ def _run_process(
 
 
 def _sandboxed(
-    command: list[str], env: dict[str, str], spec: dict[str, Any], work: Path, limits: str
-) -> list[str]:
-    """``command`` inside a sandbox of its own: a graded submission's handler is as untrusted
-    as its notebook, so it sees its code, its run folder and its own backend, nothing else."""
+    command: list[str], env: dict[str, str], spec: dict[str, Any], spec_path: Path, limits: str
+) -> tuple[list[str], PidsCgroup | None]:
+    """``command`` inside a sandbox of its own, and the cgroup capping its processes (for a root
+    backend). A graded submission's handler is as untrusted as its notebook: it sees its code,
+    its spec and result files, its own backend, and nothing else; only the result file is
+    writable outside its capped tmpfs."""
     from ..sandbox.bwrap import HOME, Sandbox
-    from ..sandbox.limits import ResourceLimits
 
+    caps = ResourceLimits.from_json(limits)
     ports = [int(os.environ.get("MOTO_PORT", "5000"))]
     if smtp := os.environ.get("COURSE_SMTP_PORT"):
         ports.append(int(smtp))
     gate = os.environ.get("COURSE_GATE")
     sandbox = Sandbox(
-        ResourceLimits.from_json(limits),
+        caps,
         {**env, "HOME": HOME},
         forward_ports=ports if gate else [],
         gate=Path(gate) if gate else None,
-        ro_binds=[(spec["task_root"], spec["task_root"])],
-        rw_binds=[(str(work), str(work))],
+        ro_binds=[(spec["task_root"], spec["task_root"]), (str(spec_path), str(spec_path))],
+        rw_binds=[(spec["result_path"], spec["result_path"])],
         cwd=spec["task_root"],
     )
-    return sandbox.argv(command)
+    cgroup = PidsCgroup.create(caps.processes)
+    argv = sandbox.argv(command)
+    return (cgroup.wrap(argv) if cgroup else argv), cgroup
+
+
+def _read_result(path: Path) -> dict[str, Any] | None:
+    """The handler's outcome as the bootstrap wrote it, read without trusting the file: a
+    regular file (no symlink, FIFO or device), at most ``RESULT_LIMIT`` bytes, valid JSON."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > RESULT_LIMIT or not info.st_size:
+            return None
+        try:
+            outcome = json.loads(f.read(RESULT_LIMIT + 1))
+        except ValueError:
+            return None
+    return outcome if isinstance(outcome, dict) else None
 
 
 def _outcome(

@@ -9,6 +9,7 @@ kernel dies or ignores an interrupt, and a record of every problem by cell.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -23,7 +24,7 @@ from nbformat import NotebookNode
 
 from ..sandbox.cgroup import PidsCgroup
 from ..sandbox.limits import ResourceLimits, breach_message, breach_of
-from .kernel import SandboxedKernel, SandboxKernelManager
+from .kernel import MAX_MESSAGE, BoundedKernelClient, SandboxedKernel, SandboxKernelManager
 
 ANSWER_MARKER = "<<course-answers>>"
 ProblemKind = Literal[
@@ -80,6 +81,8 @@ class _GradingClient(NotebookClient):
         self.limits = ResourceLimits()
         self.cgroup: PidsCgroup | None = None
         self.refusals = 0
+        self.cell_started = time.monotonic()
+        self.cpu_before: float | None = None
 
     def new_refusals(self) -> bool:
         """Did the process cap refuse a fork or thread since the last call?"""
@@ -89,16 +92,34 @@ class _GradingClient(NotebookClient):
         grew, self.refusals = count > self.refusals, count
         return grew
 
+    def note_cell_start(self) -> None:
+        """Remember the kernel's CPU time and the time now, before a cell runs."""
+        self.cell_started = time.monotonic()
+        self.cpu_before = _cpu_seconds(self.km.kernel_pid()) if self.sandboxed else None
+
+    @property
+    def sandboxed(self) -> bool:
+        return isinstance(self.km, SandboxKernelManager)
+
     def killed_by_cpu_limit(self) -> bool:
-        """Did the kernel die of SIGXCPU, the signal of its CPU-time cap?"""
-        if not isinstance(self.km, SandboxKernelManager):
+        """Did the kernel die at its CPU-time cap? SIGXCPU says so; a kernel that ignored it is
+        SIGKILLed at the hard limit, which its CPU time before the cell plus the cell's
+        duration (a busy thread's CPU time grows as fast as the clock) must reach."""
+        if not self.sandboxed:
             return False
         for _ in range(20):  # bubblewrap exits a moment after its kernel
             code = self.km.exit_code()
             if code is not None:
-                return code == 128 + signal.SIGXCPU
+                break
             time.sleep(0.05)
-        return False
+        else:
+            return False
+        if code == 128 + signal.SIGXCPU:
+            return True
+        if code != 128 + signal.SIGKILL or self.cpu_before is None:
+            return False
+        reachable = self.cpu_before + (time.monotonic() - self.cell_started)
+        return reachable >= self.limits.cpu_seconds
 
     def output(
         self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None, cell_index: int
@@ -254,6 +275,7 @@ def _run_cells(
             return
         client.timeout = int(min(limits.cell_timeout, remaining))
         client.timed_out = False
+        client.note_cell_start()
         try:
             client.execute_cell(cell, index)
         except DeadKernelError:
@@ -279,6 +301,14 @@ def _run_cells(
         except CellTimeoutError:
             client.timed_out = True
         result.cells_run = number
+        if isinstance(client.kc, BoundedKernelClient) and client.kc.dropped():
+            result.problems.append(
+                CellProblem(
+                    number,
+                    "output-truncated",
+                    f"a message of over {MAX_MESSAGE >> 20} MiB of output was dropped unread",
+                )
+            )
         if index in client.truncated:
             result.problems.append(
                 CellProblem(
@@ -311,6 +341,17 @@ def _run_cells(
         elif error := _error_of(cell):
             result.problems.append(CellProblem(number, "error", error, _excerpt(cell.source)))
         _note_breaches(client, cell, number, result)
+
+
+def _cpu_seconds(pid: int | None) -> float | None:
+    """User plus system CPU seconds of process ``pid`` so far, or None if it cannot be read."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _note_breaches(

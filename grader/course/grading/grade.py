@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import shutil
 import tempfile
 import threading
@@ -284,14 +285,22 @@ def find_submissions(sources: list[Path]) -> list[Path]:
     return sorted(set(found), key=lambda p: p.name)
 
 
+def safe_name(text: str) -> str:
+    """``text`` as one harmless path component: letters, digits, ``.``, ``_`` and ``-`` kept
+    (any script's letters too), anything else ``_``, no leading dot (so never ``.`` or ``..``)."""
+    name = re.sub(r"[^\w.-]", "_", text).lstrip(".")
+    return name or "submission"
+
+
 def student_names(paths: list[Path]) -> dict[Path, str]:
     """A distinct report name per submission: the file's stem, or ``folder-stem`` where two
-    submissions from different folders share a stem (numbered if even that repeats)."""
-    stems = [p.stem for p in paths]
+    submissions from different folders share a stem (numbered if even that repeats). Names are
+    ``safe_name``s: a file called ``...ipynb`` writes no report outside the output folder."""
+    stems = [safe_name(p.stem) for p in paths]
     names: dict[Path, str] = {}
     taken: set[str] = set()
-    for path in paths:
-        name = path.stem if stems.count(path.stem) == 1 else f"{path.parent.name}-{path.stem}"
+    for path, stem in zip(paths, stems, strict=True):
+        name = stem if stems.count(stem) == 1 else f"{safe_name(path.parent.name)}-{stem}"
         candidate, n = name, 2
         while candidate in taken:
             candidate, n = f"{name}-{n}", n + 1

@@ -28,8 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import zmq
+import zmq.asyncio
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
+from traitlets import default
 
 from ..sandbox.bwrap import RUN, Sandbox
 from ..sandbox.cgroup import PidsCgroup
@@ -39,6 +43,55 @@ KERNEL_NAME = "course-sandbox"
 INSIDE_CONNECTION = f"{RUN}/kernel.json"
 #: Imported at start-up, before the notebook is known; ``__import__`` binds no name.
 WARM_UP = "__import__('boto3'); __import__('course.connection')"
+
+
+#: The largest message the grader takes from a kernel. One bigger (a cell printing 300 MB at
+#: once) is dropped by ZeroMQ before it is read, instead of swelling the grader's memory; the
+#: output budget (2 MB by default) then applies to what does arrive.
+MAX_MESSAGE = 16 << 20
+
+
+class BoundedKernelClient(AsyncKernelClient):
+    """nbclient's client, with ZeroMQ sockets that refuse messages over ``MAX_MESSAGE``.
+
+    ZeroMQ drops such a message by closing the connection (and reconnecting); ``dropped()``
+    counts those closings, so the grader can say that output went missing and why.
+    """
+
+    _monitors: list[zmq.Socket[bytes]]
+
+    @default("context")
+    def _bounded_context(self) -> zmq.asyncio.Context:
+        self._created_context = True
+        context = zmq.asyncio.Context()
+        context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
+        return context
+
+    def start_channels(self, *args: Any, **kwargs: Any) -> None:
+        super().start_channels(*args, **kwargs)
+        plain = zmq.Context.shadow(self.context.underlying)  # inproc needs the same context
+        self._monitors = []
+        for channel in (self.iopub_channel, self.shell_channel):
+            address = f"inproc://course-monitor-{secrets.token_hex(8)}"
+            channel.socket.monitor(address, zmq.EVENT_DISCONNECTED)
+            monitor = plain.socket(zmq.PAIR)
+            monitor.connect(address)
+            self._monitors.append(monitor)
+
+    def dropped(self) -> int:
+        """How many times a channel lost its connection (an oversized message) since last asked."""
+        count = 0
+        for monitor in getattr(self, "_monitors", []):
+            while monitor.poll(0):
+                monitor.recv_multipart()
+                count += 1
+        return count
+
+    def stop_channels(self) -> None:
+        for monitor in getattr(self, "_monitors", []):
+            monitor.close(linger=0)
+        self._monitors = []
+        super().stop_channels()
 
 
 class SandboxKernelManager(KernelManager):
@@ -58,18 +111,44 @@ class SandboxKernelManager(KernelManager):
                     folder.unlink()
                 folder.symlink_to(f"/proc/{self.sandbox_pid()}/root{folder}")
 
+    # The grader-side link goes before the kernel does: what jupyter_client then removes by
+    # path (the ipc sockets) must not be reached through a sandbox that could swap in links.
+    def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
+        self.remove_link()
+        super().shutdown_kernel(now=now, restart=restart)
+
+    def cleanup_resources(self, restart: bool = False) -> None:
+        self.remove_link()
+        super().cleanup_resources(restart)
+
+    def remove_link(self) -> None:
+        """Remove the grader-side symlink into the sandbox's ipc folder."""
+        with contextlib.suppress(OSError):
+            Path(self.ip).parent.unlink()
+
+    def kernel_pid(self) -> int | None:
+        """The kernel's host PID (the child of the sandbox's init), or None if it is gone."""
+        try:
+            sandbox = self.sandbox_pid(timeout=0)
+            found = Path(f"/proc/{sandbox}/task/{sandbox}/children").read_text().split()
+        except (OSError, RuntimeError, AttributeError):
+            return None
+        return int(found[0]) if found else None
+
     def sandbox_pid(self, timeout: float = 10.0) -> int:
         """The host PID of bubblewrap's first child, whose root is the sandbox's."""
         launched = self.provisioner.process.pid  # type: ignore[union-attr]
         children = Path(f"/proc/{launched}/task/{launched}/children")
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while True:
             try:
                 found = children.read_text().split()
             except OSError:
                 found = []
             if found:
                 return int(found[0])
+            if time.monotonic() >= deadline:
+                break
             time.sleep(0.002)
         raise RuntimeError("the sandbox did not start its kernel")
 
@@ -120,7 +199,7 @@ class SandboxedKernel:
             transport="ipc",
             ip=f"{ipc_dir}/k",
             connection_file=str(state_dir / "connection.json"),
-            client_class="jupyter_client.asynchronous.AsyncKernelClient",
+            client_class="course.grading.kernel.BoundedKernelClient",
         )
         kernel_ = cls(km, state_dir, cgroup, sandbox.limits)
         try:
@@ -143,8 +222,6 @@ class SandboxedKernel:
                 self.km.shutdown_kernel(now=True)
         with contextlib.suppress(Exception):
             self.km.cleanup_resources()
-        with contextlib.suppress(OSError):
-            Path(self.km.ip).parent.unlink()
         if self.cgroup is not None:
             self.cgroup.remove()
         shutil.rmtree(self.state_dir, ignore_errors=True)

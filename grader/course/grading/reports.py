@@ -132,10 +132,13 @@ def gradescope_results(grade: Grade) -> dict[str, Any]:
 
 
 def write_student(grade: Grade, out: Path) -> None:
-    """Write one student's JSON, results.json, feedback pages and executed notebook."""
+    """Write one student's JSON, results.json, feedback pages and executed notebook, all inside
+    ``out`` (ValueError for a student name that would lead elsewhere)."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"{grade.student}.json").write_text(json.dumps(grade.to_json(), indent=2))
     folder = out / grade.student
+    if folder.resolve().parent != out.resolve():
+        raise ValueError(f"a report name must be a plain name, not {grade.student!r}")
+    (out / f"{grade.student}.json").write_text(json.dumps(grade.to_json(), indent=2))
     folder.mkdir(exist_ok=True)
     (folder / "results.json").write_text(json.dumps(gradescope_results(grade), indent=2))
     (folder / "feedback.md").write_text(feedback_markdown(grade))

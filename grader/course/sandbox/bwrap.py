@@ -24,6 +24,8 @@ HOME = "/home/student"
 RUN = "/run/course"
 GATE = f"{RUN}/gate.sock"
 UID = 1000
+SHM_SIZE = 64 << 20
+SMALL_TMPFS = 1 << 20
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 ETC_FILES = (
     "ssl",
@@ -89,7 +91,8 @@ class Sandbox:
     gate: Path | None = None  # the backend's gate socket, bound in at GATE
     ro_binds: list[tuple[str, str]] = field(default_factory=list)
     rw_binds: list[tuple[str, str]] = field(default_factory=list)  # grader-made folders only
-    dirs: list[str] = field(default_factory=list)  # empty folders to make (on the tmpfs)
+    # Folders of their own (a small tmpfs each, which the sandbox cannot rename or replace).
+    dirs: list[str] = field(default_factory=list)
     cwd: str = HOME
 
     def argv(self, command: list[str]) -> list[str]:
@@ -121,15 +124,19 @@ class Sandbox:
         for path in kit_paths():
             args += ["--ro-bind", path, path]
         args += ["--proc", "/proc", "--dev", "/dev"]
+        # POSIX shared memory (multiprocessing's locks) on a capped tmpfs; the rest of /dev and
+        # the root (bubblewrap's own tmpfs) read-only, so nothing is written outside the caps.
+        args += ["--size", str(min(self.limits.disk, SHM_SIZE)), "--tmpfs", "/dev/shm"]
+        args += ["--remount-ro", "/dev"]
         for folder in self.dirs:
-            args += ["--dir", folder]
+            args += ["--size", str(SMALL_TMPFS), "--tmpfs", folder]
         if self.gate is not None:
             args += ["--ro-bind", str(self.gate), GATE]
         for source, dest in self.ro_binds:
             args += ["--ro-bind", source, dest]
         for source, dest in self.rw_binds:
             args += ["--bind", source, dest]
-        args += ["--clearenv"]
+        args += ["--remount-ro", "/", "--clearenv"]
         env = {"HOME": HOME, "USER": "student", "LANG": "C.UTF-8", **self.env}
         env.setdefault("PATH", f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin")
         env.setdefault("TMPDIR", "/tmp")
