@@ -293,7 +293,7 @@ def main(argv: list[str] | None = None) -> None:
         tmp.replace(args.ready_file)
     print(f"course backend listening on http://{args.host}:{port}", flush=True)
     try:
-        server.serve_forever()
+        server.serve_forever(poll_interval=0.1)  # shutdown() waits up to one interval
     except KeyboardInterrupt:
         pass
     finally:
