@@ -30,6 +30,7 @@ from course.grading.kernel import WARM_UP, SandboxedKernel
 from course.sandbox.bwrap import Sandbox
 from course.sandbox.limits import ResourceLimits
 from jupyter_client.manager import KernelManager
+from jupyter_client.utils import run_sync
 
 CALLS_PER_SUBMISSION = 20
 
@@ -58,9 +59,9 @@ def kernel_ready(backend: Backend, rounds: int) -> tuple[float, float]:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         sandbox = Sandbox(ResourceLimits(), env, forward_ports=backend.ports, gate=backend.gate)
         kernel = SandboxedKernel.start(sandbox)
-        client = kernel.km.client()
+        client = kernel.km.client()  # asynchronous, as nbclient uses it
         client.start_channels()
-        client.blocking_client().wait_for_ready(timeout=60)
+        run_sync(client.wait_for_ready)(timeout=60)
         client.stop_channels()
         kernel.close()
 
