@@ -150,7 +150,10 @@ class BackendSlot:
             ready = self._starter.submit(self._start, backend, lab)
         if self.budget is not None and self.budget.take():
             self._next = (backend, lab, self._starter.submit(self._start, backend, lab))
-        return ready.result()
+        try:
+            return ready.result()
+        except Exception:  # a kernel started ahead that failed gets one fresh try, now
+            return self._starter.submit(self._start, backend, lab).result()
 
     def _start(self, backend: Backend, lab: str) -> SandboxedKernel:
         sandbox = Sandbox(

@@ -21,7 +21,6 @@ import os
 import secrets
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -175,13 +174,14 @@ class SandboxedKernel:
         ipc_dir = f"/tmp/course-kernel-{secrets.token_hex(8)}"
         sandbox.ro_binds.append(("{connection_file}", INSIDE_CONNECTION))
         sandbox.dirs.append(ipc_dir)
-        kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", INSIDE_CONNECTION]
         # History in memory: no SQLite file per kernel, as nbclient asks of kernels it starts.
         options = [
+            "-f",
+            INSIDE_CONNECTION,
             f"--IPKernelApp.exec_lines={json.dumps([WARM_UP])}",
             "--HistoryManager.hist_file=:memory:",
         ]
-        argv = sandbox.argv([*kernel, *options])
+        argv = sandbox.argv(options, module="course.sandbox.kernel")
         if cgroup is not None:
             argv = cgroup.wrap(argv)
         spec_dir = state_dir / "kernels" / KERNEL_NAME

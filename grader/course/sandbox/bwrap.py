@@ -95,8 +95,9 @@ class Sandbox:
     dirs: list[str] = field(default_factory=list)
     cwd: str = HOME
 
-    def argv(self, command: list[str]) -> list[str]:
-        """The full command: bubblewrap, then the inside launcher, then ``command``."""
+    def argv(self, command: list[str], module: str | None = None) -> list[str]:
+        """The full command: bubblewrap, then the inside launcher, then ``command`` (or, with
+        ``module``, that Python module run by the launcher itself, ``command`` its arguments)."""
         args = [
             bwrap_path(),
             "--unshare-all",
@@ -147,6 +148,8 @@ class Sandbox:
         inside += ["--limits", self.limits.to_json()]
         for port in self.forward_ports:
             inside += ["--forward", f"{port}={GATE}"]
+        if module:
+            inside += ["--module", module]
         return args + inside + ["--", *command]
 
 

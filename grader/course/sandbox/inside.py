@@ -1,6 +1,7 @@
 """The first process inside a sandbox: set the caps, open the one network path, run the payload.
 
     python -I -m course.sandbox.inside --limits JSON [--forward PORT=SOCKET ...] -- COMMAND...
+    python -I -m course.sandbox.inside --limits JSON [--forward ...] --module MODULE -- ARGS...
 
 The sandbox has a network namespace of its own, holding nothing but loopback. For each
 ``--forward``, a relay child listens on ``127.0.0.1:PORT`` inside it and carries every connection
@@ -9,8 +10,11 @@ the gate relays only to the backend's own ports. The same port number inside and
 every URL the backend hands out (mail links, Lambda's endpoint) valid in the sandbox.
 
 Then the limits are set, soft and hard alike so the payload cannot raise them, and the payload
-is ``exec``-ed. Written by hand: no library does this small relay, and it must start in
-milliseconds with nothing but the standard library.
+is ``exec``-ed, or, with ``--module``, run in this same interpreter (``runpy``), which saves a
+second interpreter's start for a Python payload such as the kernel.
+
+Written by hand: no library does this small relay, and it must start in milliseconds with
+nothing but the standard library.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import argparse
 import contextlib
 import os
 import resource
+import runpy
 import selectors
 import socket
 import sys
@@ -108,10 +113,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m course.sandbox.inside")
     parser.add_argument("--limits", required=True, help="ResourceLimits as JSON")
     parser.add_argument("--forward", action="append", default=[], metavar="PORT=SOCKET")
+    parser.add_argument(
+        "--module", help="run this Python module here, with COMMAND as its arguments"
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    if not command:
+    if not command and not args.module:
         parser.error("no command to run")
     listeners = {}
     for spec in args.forward:
@@ -124,6 +132,10 @@ def main(argv: list[str] | None = None) -> None:
     for listener in listeners:
         listener.close()
     apply_limits(ResourceLimits.from_json(args.limits))
+    if args.module:
+        sys.argv = [args.module, *command]
+        runpy.run_module(args.module, run_name="__main__", alter_sys=True)
+        return
     sys.stdout.flush()
     os.execv(command[0], command)
 
