@@ -373,12 +373,16 @@ def test_filling_the_temporary_disk_is_named_and_nothing_else_is_writable(
     graded_as_alone(tight, alone)
 
 
+def assert_within_disk_cap(run: Run, student: str, key: str, alone: Grade) -> None:
+    """What ``student`` reported under ``key`` (MiB written where) stays within 16 MiB in all."""
+    written = reported(run.grades[student].notebook)[key]
+    assert sum(written.values()) <= 16, f"MiB written past the 16 MiB cap: {written}"
+    graded_as_alone(run, alone)
+
+
 def test_the_disk_cap_holds_wherever_the_kernel_writes(tight: Run, alone: Grade) -> None:
     """Not only /tmp and home: /, /etc, /work, /run, /dev/shm are the sandbox's too."""
-    grade = tight.grades["attack-disk-elsewhere"]
-    written = reported(grade.notebook)["elsewhere_mib"]
-    assert sum(written.values()) <= 16, f"MiB written past the 16 MiB cap: {written}"
-    graded_as_alone(tight, alone)
+    assert_within_disk_cap(tight, "attack-disk-elsewhere", "elsewhere_mib", alone)
 
 
 def test_a_file_past_the_size_limit_is_named(tight: Run, alone: Grade) -> None:
@@ -470,10 +474,7 @@ def test_a_lambda_handler_is_held_to_the_process_cap(tight: Run, alone: Grade) -
 
 
 def test_a_lambda_handler_is_held_to_the_disk_cap(tight: Run, alone: Grade) -> None:
-    grade = tight.grades["attack-lambda"]
-    written = reported(grade.notebook)["disk"]
-    assert sum(written.values()) <= 16, f"MiB written past the 16 MiB cap: {written}"
-    graded_as_alone(tight, alone)
+    assert_within_disk_cap(tight, "attack-lambda", "disk", alone)
 
 
 def test_a_lambda_handler_is_held_to_the_memory_cap(tight: Run, alone: Grade) -> None:

@@ -20,6 +20,8 @@ from course.sandbox.bwrap import HOME, Sandbox, SandboxUnavailable, check_availa
 from course.sandbox.cgroup import PidsCgroup
 from course.sandbox.limits import MIB, ResourceLimits, breach_of, parse_size
 
+from .conftest import make_client
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -365,7 +367,6 @@ def _wait_for(condition, what: str, timeout: float = 10.0) -> None:  # type: ign
 def test_a_flooded_backend_refuses_within_its_cap_and_the_next_submission_gets_a_clean_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import boto3
     from botocore.config import Config
     from course.grading import grade
 
@@ -373,14 +374,7 @@ def test_a_flooded_backend_refuses_within_its_cap_and_the_next_submission_gets_a
     slot = grade.BackendSlot(True, ResourceLimits(memory=256 * MIB))
     try:
         flooded = slot.clean_backend()
-        sqs = boto3.client(
-            "sqs",
-            endpoint_url=flooded.url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=Config(retries={"max_attempts": 1}, read_timeout=30),
-        )
+        sqs = make_client(flooded, "sqs", config=Config(retries={"max_attempts": 1}))
         url = sqs.create_queue(QueueName="flood")["QueueUrl"]
         body = "x" * (256 * 1024 - 16)
         refused = 0
@@ -393,13 +387,6 @@ def test_a_flooded_backend_refuses_within_its_cap_and_the_next_submission_gets_a
         assert refused == 1, "the backend held 625 MiB within a 400 MiB cap"
         clean = slot.clean_backend()  # reset, or replaced if the flood left it wedged
         assert clean.healthy() and clean.flow()["calls"] == []
-        fresh = boto3.client(
-            "sqs",
-            endpoint_url=clean.url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        assert fresh.list_queues().get("QueueUrls", []) == []
+        assert make_client(clean, "sqs").list_queues().get("QueueUrls", []) == []
     finally:
         slot.close()
