@@ -115,12 +115,25 @@ class BackendSlot:
         self._starter = ThreadPoolExecutor(1, thread_name_prefix="kernel-start")
         self._next: tuple[Backend, str, Future[SandboxedKernel]] | None = None
 
+    @property
+    def memory_limit(self) -> int | None:
+        return max(BACKEND_MEMORY, self.resources.memory) if self.sandboxed else None
+
     def clean_backend(self) -> Backend:
-        """A running backend with nothing in it."""
+        """A running backend with nothing in it.
+
+        The last one is reused after a reset if it answers, holds nothing, and uses under half
+        its memory cap: one a submission flooded keeps the memory it grew to (Python seldom
+        returns it) and may stall later, so it is replaced instead.
+        """
         if self.backend is not None:
             try:
                 self.backend.reset()
-                if self.backend.healthy() and not self.backend.flow()["calls"]:
+                if (
+                    self.backend.healthy()
+                    and not self.backend.flow()["calls"]
+                    and not self._memory_pressed(self.backend)
+                ):
                     return self.backend
             except (OSError, ValueError, BackendError):
                 pass
@@ -130,9 +143,22 @@ class BackendSlot:
             log_path=self.log_dir / "backend.log",
             gate=self.sandboxed,
             sandbox_lambda=self.resources.to_json() if self.sandboxed else None,
-            memory_limit=max(BACKEND_MEMORY, self.resources.memory) if self.sandboxed else None,
+            memory_limit=self.memory_limit,
         )
         return self.backend
+
+    def _memory_pressed(self, backend: Backend) -> bool:
+        limit = self.memory_limit
+        if limit is None:
+            return False
+        try:
+            status = Path(f"/proc/{backend.pid}/status").read_text()
+        except OSError:
+            return True
+        data = next(
+            (line.split()[1] for line in status.splitlines() if line.startswith("VmData:")), "0"
+        )
+        return int(data) * 1024 > limit // 2
 
     def kernel(self, backend: Backend, lab: str) -> SandboxedKernel:
         """A started sandboxed kernel for a submission on ``backend``; starts the next one's."""
