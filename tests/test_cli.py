@@ -104,3 +104,51 @@ def test_submissions_with_the_same_name_get_distinct_reports(tmp_path: Path) -> 
         b: "labs-01-sqs-basics",
         c: "an",
     }
+
+
+@pytest.mark.slow
+def test_course_start_opens_jupyterlab_whoever_the_user_is(tmp_path: Path) -> None:
+    """As root (Docker images, cloud notebooks) JupyterLab refuses to start without
+    --allow-root; `course start` must start it all the same, and say so."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {
+        **os.environ,
+        "COURSE_STATE_DIR": str(tmp_path / "state"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_DATA_DIR": str(tmp_path / "data"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "course.cli", "start", "--no-browser"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    seen = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()  # type: ignore[union-attr]
+            if not line:
+                break
+            seen.append(line)
+            if "http://" in line and "/lab" in line and "token=" in line:
+                break
+        output = "".join(seen)
+        assert process.poll() is None, f"JupyterLab exited:\n{output}"
+        assert "token=" in output, output
+        if os.geteuid() == 0:
+            assert "Running as root: starting JupyterLab with --allow-root" in output
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        subprocess.run(
+            [sys.executable, "-m", "course.cli", "backend", "stop"], env=env, check=False
+        )

@@ -66,6 +66,11 @@ def start(no_lab: bool, no_browser: bool) -> None:
     command = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={labs}"]
     if no_browser:
         command.append("--no-browser")
+    if os.geteuid() == 0:
+        # Docker images and many cloud notebooks run as root, where JupyterLab refuses to start
+        # without this flag.
+        command.append("--allow-root")
+        click.echo("Running as root: starting JupyterLab with --allow-root")
     click.echo(f"Opening JupyterLab on {labs} (Ctrl+C to stop it; the backend keeps running)")
     sys.exit(subprocess.call(command, env=env))
 
