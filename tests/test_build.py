@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -115,3 +116,34 @@ def test_every_solution_has_lab_metadata_and_a_check_cell() -> None:
         assert path.name.startswith(f"{lab}-")
         if lab in available_labs():
             assert any(f'check("{lab}")' in c.source for c in nb.cells), path.name
+
+
+def unescaped_dollars(markdown: str) -> list[str]:
+    """Each ``$`` JupyterLab's Markdown would take as the start or end of LaTeX maths (outside
+    code, not written ``\\$``), with a little context."""
+    text = re.sub(r"```.*?```", "", markdown, flags=re.S)
+    text = re.sub(r"`[^`\n]*`", "", text)
+    return re.findall(r".{0,20}(?<!\\)\$.{0,20}", text)
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((ROOT / "solutions").glob("*.ipynb")) + sorted((ROOT / "labs").glob("*.ipynb")),
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
+def test_no_markdown_dollar_renders_as_maths(path: Path) -> None:
+    """ "$0.10 per 1,000 emails, $0.12 per GB" is LaTeX to JupyterLab: prices are written \\$."""
+    nb = nbformat.read(path, as_version=4)
+    found = [
+        (i, hit)
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "markdown"
+        for hit in unescaped_dollars(cell.source)
+    ]
+    assert not found, f"escape these as \\$: {found}"
+
+
+def test_the_dollar_check_catches_a_price_pair_and_spares_code_and_escapes() -> None:
+    assert unescaped_dollars("costs $0.10 per 1,000 and $0.12 per GB")
+    assert not unescaped_dollars("costs \\$0.10 per 1,000 and \\$0.12 per GB")
+    assert not unescaped_dollars("the `$or` operator and ```\nprint('$1')\n```")
