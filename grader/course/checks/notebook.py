@@ -50,20 +50,24 @@ class Report:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
+        # JupyterLab right-aligns table cells and wraps code at hyphens; a report reads left
+        # to right, each check id on one line.
+        cell = 'style="text-align:left;vertical-align:top"'
         rows = []
         for r in self.results:
             detail = "" if r.outcome == "passed" else html.escape(r.message)
             hint = "" if r.outcome == "passed" else f"<br><i>Hint:</i> {html.escape(r.hint)}"
             rows.append(
-                f"<tr><td>{SYMBOL[r.outcome]}</td><td><code>{html.escape(r.id)}</code></td>"
-                f"<td>{r.points:g}/{r.max_points:g}</td><td>{html.escape(r.statement)}"
-                f"<br><b>{LABEL[r.outcome]}</b> {detail}{hint}</td></tr>"
+                f"<tr><td {cell}>{SYMBOL[r.outcome]}</td>"
+                f'<td style="text-align:left;vertical-align:top;white-space:nowrap">'
+                f"<code>{html.escape(r.id)}</code></td>"
+                f"<td {cell}>{r.points:g}/{r.max_points:g}</td><td {cell}>"
+                f"{html.escape(r.statement)}<br><b>{LABEL[r.outcome]}</b> {detail}{hint}</td></tr>"
             )
+        head = "".join(f"<th {cell}>{h}</th>" for h in ("", "check", "points", "what it looks for"))
         return (
             f"<p><b>Lab {self.lab}: {self.score:g} / {self.max_score:g} points</b></p>"
-            "<table><tr><th></th><th>check</th><th>points</th><th>what it looks for</th></tr>"
-            + "".join(rows)
-            + "</table>"
+            f"<table><tr>{head}</tr>" + "".join(rows) + "</table>"
         )
 
 

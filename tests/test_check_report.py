@@ -1,0 +1,47 @@
+"""How ``check()``'s table reads in a notebook: left-aligned, one line per check id, escaped."""
+
+from __future__ import annotations
+
+import re
+
+from course.checks.api import CheckResult
+from course.checks.notebook import Report
+
+
+def report() -> Report:
+    return Report(
+        "01",
+        [
+            CheckResult("lab01.queue-exists", 2, 2, "passed", "The queue exists.", "h", "state"),
+            CheckResult(
+                "lab01.sent-three-json",
+                0,
+                3,
+                "failed",
+                "Three JSON messages were sent.",
+                "Send <three> messages.",
+                "flow",
+                "only 1 message was sent",
+            ),
+        ],
+    )
+
+
+def test_every_cell_of_the_check_table_is_left_aligned() -> None:
+    html = report()._repr_html_()
+    cells = re.findall(r"<t[dh]\b[^>]*>", html)
+    assert len(cells) == 4 + 2 * 4
+    assert all("text-align:left" in c for c in cells), cells
+
+
+def test_check_ids_are_not_broken_at_their_hyphens() -> None:
+    html = report()._repr_html_()
+    for check_id in ("lab01.queue-exists", "lab01.sent-three-json"):
+        cell = re.search(rf"<td[^>]*><code>{re.escape(check_id)}</code></td>", html)
+        assert cell and "white-space:nowrap" in cell.group(0)
+
+
+def test_the_table_says_why_and_what_to_do_and_escapes_it() -> None:
+    html = report()._repr_html_()
+    assert "Lab 01: 2 / 5 points" in html
+    assert "only 1 message was sent" in html and "Send &lt;three&gt; messages." in html
