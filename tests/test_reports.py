@@ -136,3 +136,19 @@ def test_files_written_per_student_and_for_the_class(tmp_path: Path) -> None:
     assert (tmp_path / "binh" / "feedback.html").exists() and (
         tmp_path / "binh" / "feedback.md"
     ).exists()
+
+
+@pytest.mark.parametrize(
+    ("cells", "failed", "summary"),
+    [
+        (1, 0, "ran its one code cell"),
+        (1, 1, "ran its one code cell; it failed"),
+        (9, 0, "ran all 9 code cells"),
+        (9, 1, "ran all 9 code cells; 1 of them failed"),
+        (9, 3, "ran all 9 code cells; 3 of them failed"),
+    ],
+)
+def test_the_run_summary_reads_well_for_any_count(cells: int, failed: int, summary: str) -> None:
+    from course.grading.execute import run_summary
+
+    assert run_summary(cells, failed) == summary

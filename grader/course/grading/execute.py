@@ -249,10 +249,17 @@ def execute_notebook(
     result.duration = round(time.monotonic() - started, 2)
     if not result.summary:
         failed = sum(1 for p in result.problems if p.kind in ("error", "timeout"))
-        result.summary = f"ran all {result.code_cells} code cells" + (
-            f"; {failed} of them failed" if failed else ""
-        )
+        result.summary = run_summary(result.code_cells, failed)
     return result
+
+
+def run_summary(cells: int, failed: int) -> str:
+    """``ran all 9 code cells; 2 of them failed``, in good English for any count."""
+    if cells == 1:
+        return "ran its one code cell" + ("; it failed" if failed else "")
+    return f"ran all {cells} code cells" + (
+        f"; {failed} of them failed" if failed > 1 else "; 1 of them failed" if failed else ""
+    )
 
 
 def _run_cells(

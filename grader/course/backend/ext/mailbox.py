@@ -157,8 +157,10 @@ def _html_page(mails: list[Mail]) -> str:
         )
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Course mailbox</title>"
-        "<style>body{font-family:system-ui,sans-serif;max-width:50rem;margin:2rem auto}"
-        "article{border-bottom:1px solid #ccc}pre{white-space:pre-wrap}</style></head><body>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:50rem;margin:2rem auto;"
+        "padding:0 1rem}article{border-bottom:1px solid #ccc}"
+        # A confirmation link is one long word: let it wrap anywhere rather than run off.
+        "pre{white-space:pre-wrap;overflow-wrap:anywhere}</style></head><body>"
         f"<h1>Course mailbox ({len(mails)})</h1>"
         f"{''.join(items) or '<p>No mail yet.</p>'}</body></html>"
     )
