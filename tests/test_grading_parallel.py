@@ -134,7 +134,11 @@ def test_no_sandbox_grades_and_every_report_says_it_was_not_isolated(
 
 @pytest.mark.parametrize(
     ("flag", "value", "message"),
-    [("--memory", "lots", "not a size"), ("--disk", "-1G", "positive"), ("-j", "0", "0")],
+    [
+        ("--memory", "lots", "not a size"),
+        ("--disk", "-1G", "positive"),
+        ("-j", "0", "0 is not in the range x>=1"),
+    ],
 )
 def test_bad_limits_are_usage_errors(
     submissions: Path, tmp_path: Path, flag: str, value: str, message: str

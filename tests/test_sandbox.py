@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from course.backend.process import Backend
 from course.sandbox.bwrap import HOME, Sandbox, SandboxUnavailable, check_available, kit_paths
-from course.sandbox.cgroup import PidsCgroup
 from course.sandbox.limits import MIB, ResourceLimits, breach_of, parse_size
 
 from .conftest import make_client
@@ -133,16 +132,11 @@ def test_the_sandbox_sees_only_its_own_processes(tmp_path: Path) -> None:
     code = """
 import json, os
 pids = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
-try:
-    os.kill(1, 9)
-    killed = "sent"
-except OSError as exc:
-    killed = exc.strerror
-print(json.dumps({"pids": pids, "me": os.getpid(), "parent": os.getppid()}))
+print(json.dumps({"pids": pids, "parent": os.getppid()}))
 """
     result = output_of(run_inside(tmp_path, code))
+    # bubblewrap's init, the relay and this program: a handful of low PIDs, nothing of the host.
     assert max(result["pids"]) < 10 and result["parent"] == 1
-    assert os.getpid() not in result["pids"] or os.getpid() < 10
 
 
 def test_only_the_own_backend_is_reachable(tmp_path: Path, gated_backend: Backend) -> None:
@@ -240,7 +234,6 @@ def test_cpu_time_over_the_cap_kills_with_sigxcpu(tmp_path: Path) -> None:
 
 
 def test_processes_are_capped(tmp_path: Path) -> None:
-    cgroup = PidsCgroup.create(32) if os.geteuid() == 0 else None
     code = """
 import json, os, time
 children = 0
@@ -255,20 +248,15 @@ except OSError as exc:
     outcome = type(exc).__name__
 print(json.dumps([outcome, children]))
 """
-    limits = ResourceLimits(processes=32)
-    sandbox = Sandbox(limits, {})
-    argv = sandbox.argv([sys.executable, "-c", code])
-    if cgroup is not None:
-        argv = cgroup.wrap(argv)
+    launch = Sandbox(ResourceLimits(processes=32), {}).launch([sys.executable, "-c", code])
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+        done = subprocess.run(launch.argv, capture_output=True, text=True, timeout=60, check=False)
         outcome, children = output_of(done)
         assert outcome == "BlockingIOError" and children < 32
-        if cgroup is not None:
-            assert cgroup.refusals() >= 1
+        if os.geteuid() == 0:  # a root grader's cap is the cgroup, which counts the refusals
+            assert launch.cgroup is not None and launch.cgroup.refusals() >= 1
     finally:
-        if cgroup is not None:
-            cgroup.remove()
+        launch.done()
 
 
 def test_a_sandbox_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
@@ -374,7 +362,9 @@ def test_a_flooded_backend_refuses_within_its_cap_and_the_next_submission_gets_a
     slot = grade.BackendSlot(True, ResourceLimits(memory=256 * MIB))
     try:
         flooded = slot.clean_backend()
-        sqs = make_client(flooded, "sqs", config=Config(retries={"max_attempts": 1}))
+        sqs = make_client(
+            flooded, "sqs", config=Config(retries={"max_attempts": 1}, read_timeout=10)
+        )
         url = sqs.create_queue(QueueName="flood")["QueueUrl"]
         body = "x" * (256 * 1024 - 16)
         refused = 0

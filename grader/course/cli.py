@@ -12,11 +12,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from .sandbox.limits import ResourceLimits, parse_size, size_text
 
 EXIT_FAILED = 1
 EXIT_NOTHING_TO_GRADE = 3
@@ -24,6 +27,25 @@ EXIT_BACKEND = 4
 EXIT_NO_SANDBOX = 5
 
 console = Console(stderr=True)
+CAPS = ResourceLimits()  # the sandbox's default caps, shown in `course grade --help`
+
+
+class Size(click.ParamType):
+    """A size as people write it (``512M``, ``2G``, bytes), converted to bytes."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def _size_option(default: int, help_text: str) -> dict[str, Any]:
+    return {"type": Size(), "default": size_text(default), "show_default": True, "help": help_text}
 
 
 def project_root() -> Path:
@@ -209,26 +231,20 @@ def build(check_only: bool) -> None:
     help="Run kernels without isolation (where no sandbox can be made); "
     "every report then says the run was not isolated.",
 )
-@click.option(
-    "--memory", default="2G", show_default=True, help="Memory a sandboxed kernel may use."
-)
+@click.option("--memory", **_size_option(CAPS.memory, "Memory a sandboxed kernel may use."))
 @click.option(
     "--processes",
     type=click.IntRange(min=16),
-    default=256,
+    default=CAPS.processes,
     show_default=True,
     help="Processes and threads a sandbox may hold at once.",
 )
-@click.option(
-    "--disk", default="256M", show_default=True, help="Temporary disk (its /tmp and home)."
-)
-@click.option(
-    "--file-size", default="64M", show_default=True, help="Largest file a sandbox may write."
-)
+@click.option("--disk", **_size_option(CAPS.disk, "Temporary disk (its /tmp and home)."))
+@click.option("--file-size", **_size_option(CAPS.file_size, "Largest file a sandbox may write."))
 @click.option(
     "--cpu-time",
     type=click.IntRange(min=1),
-    default=600,
+    default=CAPS.cpu_seconds,
     show_default=True,
     help="CPU seconds a kernel may use.",
 )
@@ -241,10 +257,10 @@ def grade(
     total_timeout: float,
     jobs: int | None,
     no_sandbox: bool,
-    memory: str,
+    memory: int,
     processes: int,
-    disk: str,
-    file_size: str,
+    disk: int,
+    file_size: int,
     cpu_time: int,
     as_json: bool,
 ) -> None:
@@ -261,19 +277,12 @@ def grade(
     from .grading.grade import find_submissions, grade_all
     from .grading.reports import write_class_table, write_student, write_summary
     from .sandbox.bwrap import SandboxUnavailable, check_available
-    from .sandbox.limits import ResourceLimits, parse_size
 
     try:
         lab = normalize_lab(lab)
         checks_of(lab)
     except UnknownLab as exc:
         raise click.BadParameter(str(exc), param_hint="LAB") from None
-    sizes = {}
-    for name, text in (("--memory", memory), ("--disk", disk), ("--file-size", file_size)):
-        try:
-            sizes[name] = parse_size(text)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint=name) from None
     paths = find_submissions(list(submissions))
     if not paths:
         console.print("[red]No .ipynb files found in[/red] " + ", ".join(map(str, submissions)))
@@ -290,11 +299,7 @@ def grade(
             "every report will say so.[/yellow]"
         )
     resources = ResourceLimits(
-        memory=sizes["--memory"],
-        processes=processes,
-        file_size=sizes["--file-size"],
-        disk=sizes["--disk"],
-        cpu_seconds=cpu_time,
+        memory=memory, processes=processes, file_size=file_size, disk=disk, cpu_seconds=cpu_time
     )
     limits = Limits(cell_timeout=cell_timeout, total_timeout=total_timeout, resources=resources)
     jobs = min(jobs or os.cpu_count() or 1, len(paths))

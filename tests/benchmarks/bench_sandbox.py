@@ -47,8 +47,9 @@ def median_ms(samples: list[float]) -> float:
 
 def bwrap_alone(rounds: int) -> tuple[float, float, float]:
     plain = [timed(lambda: subprocess.run(["/bin/true"], check=True)) for _ in range(rounds)]
-    argv = Sandbox(ResourceLimits(), {}).argv(["/bin/true"])
-    bare = [*argv[: argv.index("--") + 1], "/bin/true"]  # bubblewrap without the launcher
+    sandbox = Sandbox(ResourceLimits(), {})
+    argv = sandbox.argv(["/bin/true"])
+    bare = [*sandbox.bwrap_args(), "/bin/true"]  # bubblewrap without the launcher
     boxed = [timed(lambda: subprocess.run(bare, check=True)) for _ in range(rounds)]
     launched = [timed(lambda: subprocess.run(argv, check=True)) for _ in range(rounds)]
     return median_ms(plain), median_ms(boxed), median_ms(launched)

@@ -15,7 +15,7 @@ import os
 import socket
 import socketserver
 import threading
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 HEADER_LIMIT = 16
@@ -51,7 +51,7 @@ class _Handler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         self.request.settimeout(10)
         port = _read_port(self.request)
-        if port is None or port not in self.server.allowed_ports():
+        if port is None or port not in self.server.ports:
             return
         self.request.settimeout(None)
         try:
@@ -69,16 +69,36 @@ class _Handler(socketserver.BaseRequestHandler):
 class _GateServer(socketserver.ThreadingUnixStreamServer):
     daemon_threads = True
 
-    def __init__(self, path: str, allowed_ports: Callable[[], set[int]]) -> None:
-        self.allowed_ports = allowed_ports
-        super().__init__(path, _Handler)
+    def __init__(self, gate: Gate) -> None:
+        self.ports = frozenset(gate.ports)
+        super().__init__(str(gate.path), _Handler)
 
 
-def open_gate(path: Path, allowed_ports: Callable[[], set[int]]) -> _GateServer:
+@dataclass(frozen=True)
+class Gate:
+    """Where a backend's gate listens, and the backend ports it relays to."""
+
+    path: Path
+    ports: tuple[int, ...]
+
+
+_OPENED: Gate | None = None
+
+
+def open_gate(path: Path, ports: list[int]) -> _GateServer:
     """Serve the gate at ``path`` in a background thread; returns the server (``shutdown()``)."""
+    global _OPENED
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
-    server = _GateServer(str(path), allowed_ports)
+    gate = Gate(path, tuple(ports))
+    server = _GateServer(gate)
     os.chmod(path, 0o600)
     threading.Thread(target=server.serve_forever, name="gate", daemon=True).start()
+    _OPENED = gate
     return server
+
+
+def opened() -> Gate | None:
+    """The gate this backend process serves, if any: sandboxes it starts (Lambda handlers) reach
+    it the way a graded kernel does."""
+    return _OPENED

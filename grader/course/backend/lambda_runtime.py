@@ -39,10 +39,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..sandbox.cgroup import PidsCgroup
+from ..sandbox.bwrap import HOME, Sandbox
 from ..sandbox.limits import ResourceLimits
 from . import clock
 from .extensions import base_url
+from .gate import opened
 
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
 #: Seconds a process may take beyond the function timeout to start and report (interpreter start).
@@ -246,14 +247,14 @@ def _run_process(
 ) -> tuple[str, int | None]:
     """Run the bootstrap; its stdout and stderr together, in order, and its exit code."""
     command = [sys.executable, "-I", "-u", str(BOOTSTRAP), str(spec_path)]
-    cgroup = None
-    if limits := os.environ.get("COURSE_SANDBOX_LAMBDA"):
-        command, cgroup = _sandboxed(command, env, spec, spec_path, limits)
-    try:
+    limits = os.environ.get("COURSE_SANDBOX_LAMBDA")
+    if not limits:
         return _wait_for(command, env, spec)
+    launch = _sandbox(env, spec, spec_path, limits).launch(command)
+    try:
+        return _wait_for(launch.argv, env, spec)
     finally:
-        if cgroup is not None:
-            cgroup.remove()
+        launch.done()
 
 
 def _wait_for(
@@ -283,32 +284,20 @@ def _wait_for(
     return out.decode("utf-8", "replace"), code
 
 
-def _sandboxed(
-    command: list[str], env: dict[str, str], spec: dict[str, Any], spec_path: Path, limits: str
-) -> tuple[list[str], PidsCgroup | None]:
-    """``command`` inside a sandbox of its own, and the cgroup capping its processes (for a root
-    backend). A graded submission's handler is as untrusted as its notebook: it sees its code,
-    its spec and result files, its own backend, and nothing else; only the result file is
-    writable outside its capped tmpfs."""
-    from ..sandbox.bwrap import HOME, Sandbox
-
-    caps = ResourceLimits.from_json(limits)
-    ports = [int(os.environ.get("MOTO_PORT", "5000"))]
-    if smtp := os.environ.get("COURSE_SMTP_PORT"):
-        ports.append(int(smtp))
-    gate = os.environ.get("COURSE_GATE")
-    sandbox = Sandbox(
-        caps,
+def _sandbox(env: dict[str, str], spec: dict[str, Any], spec_path: Path, limits: str) -> Sandbox:
+    """A sandbox of its own for one run: a graded submission's handler is as untrusted as its
+    notebook. It sees its code, its spec and result files, its own backend, and nothing else;
+    only the result file is writable outside its capped tmpfs."""
+    gate = opened()
+    return Sandbox(
+        ResourceLimits.from_json(limits),
         {**env, "HOME": HOME},
-        forward_ports=ports if gate else [],
-        gate=Path(gate) if gate else None,
+        forward_ports=list(gate.ports) if gate else [],
+        gate=gate.path if gate else None,
         ro_binds=[(spec["task_root"], spec["task_root"]), (str(spec_path), str(spec_path))],
         rw_binds=[(spec["result_path"], spec["result_path"])],
         cwd=spec["task_root"],
     )
-    cgroup = PidsCgroup.create(caps.processes)
-    argv = sandbox.argv(command)
-    return (cgroup.wrap(argv) if cgroup else argv), cgroup
 
 
 def _read_result(path: Path) -> dict[str, Any] | None:

@@ -7,7 +7,6 @@ backend whose address is kept in a state file (see ``shared_backend``).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import secrets
@@ -154,16 +153,19 @@ class Backend:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the server: ask it over HTTP, then kill it; remove its temporary folder."""
-        with contextlib.suppress(OSError, BackendError):
+        grace = timeout
+        try:
             self._post("/_course/shutdown", timeout=1)
+        except (OSError, BackendError):
+            grace = 0  # it does not answer: no use waiting for it to stop by itself
         if self.process is not None:
             try:
-                self.process.wait(timeout=timeout)
+                self.process.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=timeout)
         else:
-            deadline = time.monotonic() + timeout
+            deadline = time.monotonic() + grace
             while _alive(self.pid) and time.monotonic() < deadline:
                 time.sleep(0.05)
             if _alive(self.pid):

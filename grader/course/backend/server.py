@@ -282,8 +282,7 @@ def main(argv: list[str] | None = None) -> None:
         # (the server itself still starts on first use).
         smtp_port = _free_port(args.host)
         os.environ["COURSE_SMTP_PORT"] = str(smtp_port)
-        os.environ["COURSE_GATE"] = str(args.gate)
-        open_gate(args.gate, lambda: {port, smtp_port})
+        open_gate(args.gate, [port, smtp_port])
         ready["smtp_port"] = smtp_port
     if args.parent_pid:
         threading.Thread(target=_stop_with_parent, args=(args.parent_pid,), daemon=True).start()

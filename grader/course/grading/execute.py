@@ -22,9 +22,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
-from ..sandbox.cgroup import PidsCgroup
 from ..sandbox.limits import ResourceLimits, breach_message, breach_of
-from .kernel import MAX_MESSAGE, BoundedKernelClient, SandboxedKernel, SandboxKernelManager
+from .kernel import MAX_MESSAGE, BoundedKernelClient, SandboxedKernel
 
 ANSWER_MARKER = "<<course-answers>>"
 ProblemKind = Literal[
@@ -72,43 +71,44 @@ class Execution:
 class _GradingClient(NotebookClient):
     """nbclient with an output budget and a record of which cells hit their time limit."""
 
-    def __init__(self, nb: NotebookNode, output_budget: int, **kw: Any) -> None:
-        super().__init__(nb, **kw)
+    def __init__(
+        self,
+        nb: NotebookNode,
+        output_budget: int,
+        kernel: SandboxedKernel | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(nb, km=kernel.km if kernel else None, **kw)
+        self.kernel = kernel
         self.output_budget = output_budget
         self.output_used = 0
         self.truncated: set[int] = set()
         self.timed_out = False
-        self.limits = ResourceLimits()
-        self.cgroup: PidsCgroup | None = None
         self.refusals = 0
         self.cell_started = time.monotonic()
         self.cpu_before: float | None = None
 
     def new_refusals(self) -> bool:
         """Did the process cap refuse a fork or thread since the last call?"""
-        if self.cgroup is None:
+        if self.kernel is None or self.kernel.cgroup is None:
             return False
-        count = self.cgroup.refusals()
+        count = self.kernel.cgroup.refusals()
         grew, self.refusals = count > self.refusals, count
         return grew
 
     def note_cell_start(self) -> None:
         """Remember the kernel's CPU time and the time now, before a cell runs."""
         self.cell_started = time.monotonic()
-        self.cpu_before = _cpu_seconds(self.km.kernel_pid()) if self.sandboxed else None
-
-    @property
-    def sandboxed(self) -> bool:
-        return isinstance(self.km, SandboxKernelManager)
+        self.cpu_before = _cpu_seconds(self.kernel.km.kernel_pid()) if self.kernel else None
 
     def killed_by_cpu_limit(self) -> bool:
         """Did the kernel die at its CPU-time cap? SIGXCPU says so; a kernel that ignored it is
         SIGKILLed at the hard limit, which its CPU time before the cell plus the cell's
         duration (a busy thread's CPU time grows as fast as the clock) must reach."""
-        if not self.sandboxed:
+        if self.kernel is None:
             return False
         for _ in range(20):  # bubblewrap exits a moment after its kernel
-            code = self.km.exit_code()
+            code = self.kernel.km.exit_code()
             if code is not None:
                 break
             time.sleep(0.05)
@@ -119,7 +119,7 @@ class _GradingClient(NotebookClient):
         if code != 128 + signal.SIGKILL or self.cpu_before is None:
             return False
         reachable = self.cpu_before + (time.monotonic() - self.cell_started)
-        return reachable >= self.limits.cpu_seconds
+        return reachable >= self.kernel.limits.cpu_seconds
 
     def output(
         self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None, cell_index: int
@@ -188,18 +188,18 @@ def _read_answers(cell: NotebookNode) -> dict[str, Any]:
 def execute_notebook(
     nb: NotebookNode,
     *,
-    env: dict[str, str],
-    cwd: Path,
     limits: Limits,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
     answer_names: list[str] | None = None,
     kernel: SandboxedKernel | None = None,
 ) -> Execution:
     """Run every code cell of ``nb`` in a fresh kernel; ``nb`` is updated with the outputs.
 
     ``kernel`` is a started sandboxed kernel to run in (this call closes it); without one a
-    kernel is started here, unsandboxed, with ``env`` in ``cwd``. A cap a sandboxed kernel hits
-    is named in the problems. Never raises for anything the notebook does: problems are
-    returned, cell by cell.
+    kernel is started here, unsandboxed, with ``env`` in ``cwd`` (both then required). A cap a
+    sandboxed kernel hits is named in the problems. Never raises for anything the notebook
+    does: problems are returned, cell by cell.
     """
     code_indices = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()]
     result = Execution(status="completed", summary="", code_cells=len(code_indices))
@@ -212,6 +212,7 @@ def execute_notebook(
     client = _GradingClient(
         nb,
         limits.output_bytes,
+        kernel,
         timeout=int(limits.cell_timeout),
         allow_errors=True,
         interrupt_on_timeout=True,
@@ -219,22 +220,16 @@ def execute_notebook(
         kernel_name="python3",
         iopub_timeout=4,
         shutdown_kernel="immediate",
-        resources={"metadata": {"path": str(cwd)}},
-        km=kernel.km if kernel else None,
+        resources={"metadata": {"path": str(cwd)}} if cwd else {},
     )
-    client.limits = limits.resources
-    client.cgroup = kernel.cgroup if kernel else None
     started = time.monotonic()
     deadline = started + limits.total_timeout
     try:
-        # The kernel's own stderr is the kernel's chatter, not the student's (that goes to iopub).
-        with client.setup_kernel(
-            env=env,
-            cwd=str(cwd),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cleanup_kc=True,  # a kernel handed in is ours to end too
-        ):
+        # A kernel started here gets env and cwd; its own output is chatter, not the student's
+        # (that goes to iopub). A kernel handed in was started so; it is ours to end too.
+        start = {} if kernel else {"env": env, "cwd": str(cwd)}
+        devnull = {} if kernel else {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        with client.setup_kernel(**start, **devnull, cleanup_kc=True):
             _run_cells(client, nb, code_indices, deadline, limits, result)
             kernel_gone = any(p.kind in ("dead-kernel", "stuck-kernel") for p in result.problems)
             if answer_names and not kernel_gone:
@@ -289,7 +284,7 @@ def _run_cells(
             result.cells_run = number
             result.status, result.stopped_at = "stopped", number
             if client.killed_by_cpu_limit():
-                why = breach_message("cpu", client.limits)
+                why = breach_message("cpu", client.kernel.limits)  # type: ignore[union-attr]
                 result.problems.append(
                     CellProblem(number, "limit", f"{why} and was stopped", _excerpt(cell.source))
                 )
@@ -364,7 +359,10 @@ def _cpu_seconds(pid: int | None) -> float | None:
 def _note_breaches(
     client: _GradingClient, cell: NotebookNode, number: int, result: Execution
 ) -> None:
-    """Name each cap the cell ran into, once per cell."""
+    """Name each cap the cell ran into, once per cell (a sandboxed kernel's only: without a
+    sandbox there are no caps, and a MemoryError is only that)."""
+    if client.kernel is None:
+        return
     kinds = []
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":
@@ -373,7 +371,7 @@ def _note_breaches(
         kinds.append("processes")
     for kind in dict.fromkeys(k for k in kinds if k):
         result.problems.append(
-            CellProblem(number, "limit", breach_message(kind, client.limits), "")
+            CellProblem(number, "limit", breach_message(kind, client.kernel.limits), "")
         )
 
 

@@ -35,7 +35,7 @@ from .kernel import SandboxedKernel
 from .plugin import run_checks
 
 #: Variables of the grader's own environment a sandboxed kernel keeps (besides AWS_/COURSE_).
-SANDBOX_ENV = ("LANG", "LC_ALL", "TZ", "AWS_EC2_METADATA_DISABLED")
+SANDBOX_ENV = ("LANG", "LC_ALL", "TZ")
 
 
 @dataclass
@@ -127,16 +127,14 @@ class BackendSlot:
         returns it) and may stall later, so it is replaced instead.
         """
         if self.backend is not None:
-            try:
-                self.backend.reset()
-                if (
-                    self.backend.healthy()
-                    and not self.backend.flow()["calls"]
-                    and not self._memory_pressed(self.backend)
-                ):
-                    return self.backend
-            except (OSError, ValueError, BackendError):
-                pass
+            # Memory first: it is read from /proc, while a flooded backend may not answer HTTP.
+            if not self._memory_pressed(self.backend):
+                try:
+                    self.backend.reset()
+                    if self.backend.healthy() and not self.backend.flow()["calls"]:
+                        return self.backend
+                except (OSError, ValueError, BackendError):
+                    pass
             self.backend.stop()
             self.backend = None
         self.backend = Backend.start(
@@ -211,8 +209,9 @@ def kernel_environment(backend: Backend, lab: str, *, sandboxed: bool) -> dict[s
     env = scrubbed_environment(dict(os.environ), backend.url)
     env.update({"COURSE_LAB": lab, "AWS_EC2_METADATA_DISABLED": "true"})
     if sandboxed:
-        keep = SANDBOX_ENV
-        env = {k: v for k, v in env.items() if k in keep or k.startswith(("AWS_", "COURSE_"))}
+        env = {
+            k: v for k, v in env.items() if k in SANDBOX_ENV or k.startswith(("AWS_", "COURSE_"))
+        }
         env["COURSE_STATE_DIR"] = f"{HOME}/.course"
     return env
 
@@ -261,7 +260,6 @@ def grade_submission(
 
     own_slot = slot is None
     slot = slot or BackendSlot(sandboxed, limits.resources)
-    workdir = Path(tempfile.mkdtemp(prefix="course-grade-"))
     try:
         try:
             backend = slot.clean_backend()
@@ -270,17 +268,17 @@ def grade_submission(
                 status="crashed", summary=f"the grader's backend did not start: {exc}"
             )
             return graded(_not_attempted(lab, str(exc)), execution, nb)
-        env = kernel_environment(backend, lab, sandboxed=sandboxed)
-        env.setdefault("COURSE_STATE_DIR", str(workdir))
-        kernel = slot.kernel(backend, lab) if sandboxed else None
-        execution = execute_notebook(
-            nb,
-            env=env,
-            cwd=workdir,
-            limits=limits,
-            answer_names=answer_names(lab),
-            kernel=kernel,
-        )
+        names = answer_names(lab)
+        if sandboxed:  # the kernel's environment and folders are its sandbox's
+            kernel = slot.kernel(backend, lab)
+            execution = execute_notebook(nb, limits=limits, answer_names=names, kernel=kernel)
+        else:
+            with tempfile.TemporaryDirectory(prefix="course-grade-") as workdir:
+                env = kernel_environment(backend, lab, sandboxed=False)
+                env["COURSE_STATE_DIR"] = workdir
+                execution = execute_notebook(
+                    nb, limits=limits, answer_names=names, env=env, cwd=Path(workdir)
+                )
         if not backend.healthy():
             execution.summary += "; the backend stopped answering during the run"
         aws = Aws(backend.url, answers=execution.answers)
@@ -296,7 +294,6 @@ def grade_submission(
     finally:
         if own_slot:
             slot.close()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _not_attempted(lab: str, why: str) -> list[CheckResult]:

@@ -34,7 +34,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from traitlets import default
 
-from ..sandbox.bwrap import RUN, Sandbox
+from ..sandbox.bwrap import RUN, Launch, Sandbox
 from ..sandbox.cgroup import PidsCgroup
 from ..sandbox.limits import ResourceLimits
 
@@ -163,14 +163,18 @@ class SandboxedKernel:
 
     km: SandboxKernelManager
     state_dir: Path
-    cgroup: PidsCgroup | None
+    launch: Launch
     limits: ResourceLimits
+
+    @property
+    def cgroup(self) -> PidsCgroup | None:
+        """The pids cgroup the kernel's sandbox runs in, if the grader could make one."""
+        return self.launch.cgroup
 
     @classmethod
     def start(cls, sandbox: Sandbox) -> SandboxedKernel:
         """Start a kernel in ``sandbox`` (its ``env`` is the kernel's whole environment)."""
         state_dir = Path(tempfile.mkdtemp(prefix="course-kernel-state-"))
-        cgroup = PidsCgroup.create(sandbox.limits.processes)
         ipc_dir = f"/tmp/course-kernel-{secrets.token_hex(8)}"
         sandbox.ro_binds.append(("{connection_file}", INSIDE_CONNECTION))
         sandbox.dirs.append(ipc_dir)
@@ -181,13 +185,11 @@ class SandboxedKernel:
             f"--IPKernelApp.exec_lines={json.dumps([WARM_UP])}",
             "--HistoryManager.hist_file=:memory:",
         ]
-        argv = sandbox.argv(options, module="course.sandbox.kernel")
-        if cgroup is not None:
-            argv = cgroup.wrap(argv)
+        launch = sandbox.launch(options, module="course.sandbox.kernel")
         spec_dir = state_dir / "kernels" / KERNEL_NAME
         spec_dir.mkdir(parents=True)
         spec = {
-            "argv": argv,
+            "argv": launch.argv,
             "display_name": "Python 3 (grading sandbox)",
             "language": "python",
             "interrupt_mode": "message",
@@ -201,7 +203,7 @@ class SandboxedKernel:
             connection_file=str(state_dir / "connection.json"),
             client_class="course.grading.kernel.BoundedKernelClient",
         )
-        kernel_ = cls(km, state_dir, cgroup, sandbox.limits)
+        kernel_ = cls(km, state_dir, launch, sandbox.limits)
         try:
             # The kernel's own stdout and stderr are its chatter; the student's go to iopub.
             km.start_kernel(
@@ -222,6 +224,5 @@ class SandboxedKernel:
                 self.km.shutdown_kernel(now=True)
         with contextlib.suppress(Exception):
             self.km.cleanup_resources()
-        if self.cgroup is not None:
-            self.cgroup.remove()
+        self.launch.done()
         shutil.rmtree(self.state_dir, ignore_errors=True)

@@ -83,7 +83,6 @@ UNUSED_PLUGINS = (
     "tmpdir",
     "monkeypatch",
     "recwarn",
-    "nose",
 )
 
 

@@ -18,6 +18,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cgroup import PidsCgroup
 from .limits import ResourceLimits
 
 HOME = "/home/student"
@@ -57,6 +58,7 @@ class SandboxUnavailable(RuntimeError):
     """No sandbox can be made on this machine; the message names the fix."""
 
 
+@functools.cache
 def kit_paths() -> list[str]:
     """What the sandbox needs read-only to run Python and the kit: the interpreter's prefix,
     the virtual environment, and the kit's package wherever it is installed from."""
@@ -82,8 +84,22 @@ def _system_args() -> list[str]:
 
 
 @dataclass
+class Launch:
+    """A sandbox's command line, and the pids cgroup it runs in (root graders only): the caller
+    runs ``argv`` and calls ``done()`` once the sandbox has ended."""
+
+    argv: list[str]
+    cgroup: PidsCgroup | None = None
+
+    def done(self) -> None:
+        """Kill whatever is left in the cgroup and remove it."""
+        if self.cgroup is not None:
+            self.cgroup.remove()
+
+
+@dataclass
 class Sandbox:
-    """One sandbox's shape; ``argv(command)`` is the bubblewrap command line that runs it."""
+    """One sandbox's shape; ``launch(command)`` is how to run it, ``argv`` its bare command."""
 
     limits: ResourceLimits
     env: dict[str, str]
@@ -95,9 +111,20 @@ class Sandbox:
     dirs: list[str] = field(default_factory=list)
     cwd: str = HOME
 
+    def launch(self, command: list[str], module: str | None = None) -> Launch:
+        """``argv(command, module)``, started in a pids cgroup of ``limits.processes`` tasks
+        where the grader can make one: the kernel exempts a root grader from RLIMIT_NPROC."""
+        argv = self.argv(command, module)
+        cgroup = PidsCgroup.create(self.limits.processes)
+        return Launch(cgroup.wrap(argv) if cgroup else argv, cgroup)
+
     def argv(self, command: list[str], module: str | None = None) -> list[str]:
         """The full command: bubblewrap, then the inside launcher, then ``command`` (or, with
         ``module``, that Python module run by the launcher itself, ``command`` its arguments)."""
+        return [*self.bwrap_args(), *self._launcher(module), "--", *command]
+
+    def bwrap_args(self) -> list[str]:
+        """bubblewrap's part of the command line, up to and with its ``--``."""
         args = [
             bwrap_path(),
             "--unshare-all",
@@ -143,14 +170,14 @@ class Sandbox:
         env.setdefault("TMPDIR", "/tmp")
         for name, value in sorted(env.items()):
             args += ["--setenv", name, value]
-        args += ["--chdir", self.cwd, "--"]
+        return [*args, "--chdir", self.cwd, "--"]
+
+    def _launcher(self, module: str | None) -> list[str]:
         inside = [sys.executable, "-I", "-m", "course.sandbox.inside"]
         inside += ["--limits", self.limits.to_json()]
         for port in self.forward_ports:
             inside += ["--forward", f"{port}={GATE}"]
-        if module:
-            inside += ["--module", module]
-        return args + inside + ["--", *command]
+        return [*inside, "--module", module] if module else inside
 
 
 def bwrap_path() -> str:
@@ -166,26 +193,8 @@ def check_available() -> None:
     """Raise SandboxUnavailable (naming the fix) unless a sandbox can be made on this machine."""
     if sys.platform != "linux":
         raise SandboxUnavailable(FIX.format(why=f"this is {sys.platform}, not Linux"))
-    probe = [
-        bwrap_path(),
-        "--unshare-all",
-        "--unshare-user",
-        "--disable-userns",
-        "--die-with-parent",
-        *_system_args(),
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-        "--size",
-        str(1 << 20),
-        "--tmpfs",
-        "/tmp",
-        "--",
-        "/bin/sh",
-        "-c",
-        "true",
-    ]
+    # The very walls a grading sandbox gets (read-only remounts and all), around /bin/true.
+    probe = [*Sandbox(ResourceLimits(disk=1 << 20), {}).bwrap_args(), "/bin/true"]
     try:
         done = subprocess.run(probe, capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:

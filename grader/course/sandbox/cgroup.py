@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,6 +81,4 @@ class PidsCgroup:
                 self.path.rmdir()
                 return
             except OSError:
-                import time
-
                 time.sleep(0.02)

@@ -103,8 +103,7 @@ def relay(listeners: dict[socket.socket, tuple[int, str]]) -> None:
                 close(sock)
                 continue
             try:
-                other.setblocking(True)
-                other.sendall(data)
+                other.sendall(data)  # accepted and gate sockets block: a full peer waits
             except OSError:
                 close(sock)
 
