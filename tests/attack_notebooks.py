@@ -112,7 +112,7 @@ for path in glob.glob("/proc/[0-9]*/cmdline"):
         argv = open(path, "rb").read().split(b"\\0")
     except OSError:
         continue
-    if b"course.backend.server" in argv and str(T.grader_pid).encode() in argv:
+    if b"course.backend" in argv and str(T.grader_pid).encode() in argv:
         seen[f"backend {pid}"] = pid  # this grader's own backends
     if argv[1:3] == [b"-m", b"ipykernel_launcher"] and pid != os.getpid():
         other_kernels.append(pid)  # only looked at: kernels of other submissions

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 from course.backend.process import Backend
-from course.backend.ses_review import QUESTIONS, review
+from course.rules.ses_review import QUESTIONS, review
 
 from .ses_helpers import (
     COMPLETE_USE_CASE,

@@ -20,7 +20,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from course.backend.process import Backend
-from course.backend.smtp import SmtpServer, smtp_password
+from course.backend.ses.smtp import SmtpServer, smtp_password
 
 from .ses_helpers import (
     events_pipeline,
@@ -112,11 +112,12 @@ def test_the_server_starts_when_its_address_is_first_asked_for() -> None:
     grader starts a backend per submission); the first request for its address does."""
     code = (
         "import threading\n"
-        "from course.backend import extensions\n"
-        "extensions.load_extensions()\n"
+        "from course.backend.core import registry\n"
+        "from course.backend.extensions import EXTENSIONS\n"
+        "registry.load_extensions(EXTENSIONS)\n"
         "names = lambda: {t.name for t in threading.enumerate()}\n"
         "assert 'ses-smtp' not in names(), names()\n"
-        "page = extensions.find_page('/_course/ses/smtp')\n"
+        "page = registry.find_page('/_course/ses/smtp')\n"
         "reply = page({'PATH_INFO': '/_course/ses/smtp/log'}, b'')\n"
         "assert reply.body == b'[]' and 'ses-smtp' not in names(), names()\n"
         "reply = page({'PATH_INFO': '/_course/ses/smtp'}, b'')\n"

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from botocore.exceptions import ClientError
 from course.backend.process import Backend
-from course.backend.sns_messages import string_to_sign
+from course.backend.sns.messages import string_to_sign
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -329,7 +329,7 @@ def test_messages_signed_at_the_same_time_share_one_key() -> None:
     on the threaded server) must both verify with the one certificate served at SigningCertURL."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from course.backend import sns_messages
+    from course.backend.sns import messages as sns_messages
 
     sns_messages._make_key_and_cert.cache_clear()
     document = {"Type": "Notification", "MessageId": "m", "TopicArn": "t", "Message": "x"}

@@ -2,7 +2,7 @@
 
 Every row of ``CASES`` is an example from AWS's filter-policy pages: a policy, a message (its
 attributes or its JSON body) and whether the doc says the policy matches it. The table runs twice:
-against ``course.backend.sns_filter`` directly, and end to end through the backend (Subscribe with
+against ``course.rules.filter_policy`` directly, and end to end through the backend (Subscribe with
 the policy, Publish, see whether the queue got the message). ``ERRORS`` pins the validation
 AWS applies when a policy is set (moto answers HTTP 500 to malformed JSON and rejects cidr).
 
@@ -27,8 +27,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from course.backend import sns_filter
 from course.backend.process import Backend
+from course.rules import filter_policy as sns_filter
 
 from .conftest import make_client
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from course.build import (
+from course.build.notebooks import (
     MarkerError,
     build_labs,
     notebooks_with_outputs,

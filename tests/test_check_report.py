@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from course.checks.api import CheckResult
-from course.checks.notebook import Report
+from course.notebook.check import Report
 
 
 def report() -> Report:

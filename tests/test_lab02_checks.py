@@ -374,7 +374,7 @@ def test_the_timeline_is_drawn_from_the_recorded_flow(
     backend: Backend, sqs: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from botocore.config import Config
-    from course.timeline import flow_mark, holds, visibility_timeline
+    from course.notebook.timeline import flow_mark, holds, visibility_timeline
 
     monkeypatch.setenv("COURSE_BACKEND", "local")
     monkeypatch.setenv("COURSE_ENDPOINT", backend.url)
@@ -411,7 +411,7 @@ def test_the_timeline_is_drawn_from_the_recorded_flow(
 def test_the_timeline_says_it_is_unavailable_on_a_real_account(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from course.timeline import TimelineUnavailable, flow_mark, holds, visibility_timeline
+    from course.notebook.timeline import TimelineUnavailable, flow_mark, holds, visibility_timeline
 
     monkeypatch.setenv("COURSE_BACKEND", "aws")
     monkeypatch.delenv("COURSE_ENDPOINT", raising=False)

@@ -13,9 +13,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from course.backend.process import Backend
-from course.checks import lab06
 from course.checks.api import run_check
 from course.checks.context import Aws
+from course.checks.labs import lab06
 
 from .conftest import check_results, make_client
 

@@ -11,7 +11,7 @@ from email.message import EmailMessage
 
 from botocore.exceptions import ClientError
 from course.backend.process import Backend
-from course.backend.smtp import smtp_password
+from course.backend.ses.smtp import smtp_password
 from course.checks.context import Aws
 
 from .conftest import check_results

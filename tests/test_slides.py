@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from course import slides
+from course.build import slides
 
 REPO = Path(__file__).resolve().parents[1]
 SLIDES_DIR = REPO / "slides"

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .sandbox.limits import ResourceLimits, parse_size, size_text
+from course.sandbox.limits import ResourceLimits, parse_size, size_text
 
 EXIT_FAILED = 1
 EXIT_NOTHING_TO_GRADE = 3
@@ -71,8 +71,8 @@ def main() -> None:
 @click.option("--no-browser", is_flag=True, help="Do not open a browser tab for JupyterLab.")
 def start(no_lab: bool, no_browser: bool) -> None:
     """Start the local AWS backend and open JupyterLab on labs/."""
-    from .backend.process import BackendError, shared_backend
-    from .connection import local_environment
+    from course.backend.process import BackendError, shared_backend
+    from course.connection import local_environment
 
     try:
         backend, started = shared_backend()
@@ -105,7 +105,7 @@ def backend() -> None:
 @backend.command("start")
 def backend_start() -> None:
     """Start the shared backend (or report the running one)."""
-    from .backend.process import BackendError, shared_backend
+    from course.backend.process import BackendError, shared_backend
 
     try:
         running, started = shared_backend()
@@ -119,7 +119,7 @@ def backend_start() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
 def backend_status(as_json: bool) -> None:
     """Say whether the shared backend runs, and where."""
-    from .backend.process import running_backend
+    from course.backend.process import running_backend
 
     running = running_backend()
     if as_json:
@@ -133,7 +133,7 @@ def backend_status(as_json: bool) -> None:
 @backend.command("reset")
 def backend_reset() -> None:
     """Delete every resource in the shared backend and clear its record of calls."""
-    from .backend.process import running_backend
+    from course.backend.process import running_backend
 
     running = running_backend()
     if running is None:
@@ -146,7 +146,7 @@ def backend_reset() -> None:
 @backend.command("stop")
 def backend_stop() -> None:
     """Stop the shared backend."""
-    from .backend.process import stop_shared_backend
+    from course.backend.process import stop_shared_backend
 
     click.echo("stopped" if stop_shared_backend() else "no backend was running")
 
@@ -160,7 +160,7 @@ def backend_stop() -> None:
 )
 def build(check_only: bool) -> None:
     """Write the student notebooks in labs/ from the solutions in solutions/."""
-    from .build import MarkerError, build_labs, notebooks_with_outputs
+    from course.build.notebooks import MarkerError, build_labs, notebooks_with_outputs
 
     root = project_root()
     try:
@@ -271,12 +271,12 @@ def grade(
     backend of its own; the lab's checks then read what it did. Writes grades.csv, a JSON file,
     Gradescope's results.json and a feedback page per student.
     """
-    from .checks import UnknownLab, normalize_lab
-    from .checks import lab_checks as checks_of
-    from .grading.execute import Limits
-    from .grading.grade import find_submissions, grade_all
-    from .grading.reports import write_class_table, write_student, write_summary
-    from .sandbox.bwrap import SandboxUnavailable, check_available
+    from course.checks import UnknownLab, normalize_lab
+    from course.checks import lab_checks as checks_of
+    from course.grading.execute import Limits
+    from course.grading.grade import find_submissions, grade_all
+    from course.grading.reports import write_class_table, write_student, write_summary
+    from course.sandbox.bwrap import SandboxUnavailable, check_available
 
     try:
         lab = normalize_lab(lab)
@@ -361,8 +361,8 @@ def grade(
 @click.argument("lab")
 def check_cmd(lab: str) -> None:
     """Run LAB's checks against the shared local backend, as check() does in a notebook."""
-    from .backend.process import running_backend
-    from .checks.notebook import check
+    from course.backend.process import running_backend
+    from course.notebook.check import check
 
     running = running_backend()
     if running is None:
@@ -378,7 +378,7 @@ def check_cmd(lab: str) -> None:
 @main.command()
 def labs() -> None:
     """List the labs and their checks with points."""
-    from .checks import available_labs, lab_checks, lab_module
+    from course.checks import available_labs, lab_checks, lab_module
 
     for lab in available_labs():
         checks = lab_checks(lab)
@@ -397,7 +397,7 @@ def labs() -> None:
 )
 def slides(out: Path | None) -> None:
     """Build the offline HTML slide decks."""
-    from .slides import SlideBuildError, build_slides
+    from course.build.slides import SlideBuildError, build_slides
 
     try:
         paths = build_slides(out)

@@ -102,7 +102,7 @@ def connect(
     if choice == LOCAL:
         endpoint = os.environ.get("COURSE_ENDPOINT")
         if not endpoint:
-            from .backend.process import shared_backend
+            from course.backend.process import shared_backend
 
             endpoint = shared_backend()[0].url
         region = region or DEFAULT_REGION

@@ -1,7 +1,7 @@
 """The flow: the backend's server-side record of every API call, as the checks read it.
 
 Each ``ApiCall`` holds a request and its response in boto3's shape. ``Flow.calls_to`` filters
-them; the SQS helpers in ``course.checks.sqs`` build on it.
+them; the SQS helpers in ``course.checks.readers.sqs`` build on it.
 """
 
 from __future__ import annotations

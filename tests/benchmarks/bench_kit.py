@@ -23,8 +23,8 @@ from pathlib import Path
 import boto3
 from course.backend.process import Backend
 from course.checks import available_labs
-from course.checks.notebook import check
 from course.grading.grade import grade_submission
+from course.notebook.check import check
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,247 +1,30 @@
-"""The registry through which the kit's backend adds to, or corrects, what moto does.
+"""The backend's extensions: every module that adds to or corrects moto, in the order they load.
 
-An extension module under ``course.backend.ext`` registers functions with these decorators:
-
-- ``@before(service, action)``: runs before moto sees the call; returns a ``Reply`` to answer it
-  itself (an AWS error, or an operation moto lacks), or None to let moto answer.
-- ``@after(service, action)``: runs once moto has answered; sees the parsed response and may
-  return a new ``Reply`` or act on the result (deliver a notification, say).
-- ``@page(prefix)``: serves a non-AWS HTTP path of the backend (the mailbox, a confirm link).
-- ``@on_reset``: clears the extension's own state when the backend is reset.
-
-Each extension pins the AWS behaviour it adds with a test that cites AWS's documentation.
+Hooks on the same call run in this order, so it is written here rather than left to file names.
+The server reports the list at ``/_course/health``.
 """
 
 from __future__ import annotations
 
-import importlib
-import json
-import os
-import pkgutil
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
-from xml.sax.saxutils import escape
-
-from botocore.model import Shape
-
-from .protocol import Call
-
-#: moto's default account: every credential the kit hands out maps to it.
-DEFAULT_ACCOUNT_ID = "123456789012"
-
-
-@dataclass
-class Reply:
-    """An HTTP answer produced by the kit rather than by moto."""
-
-    status: int
-    body: bytes
-    headers: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def header_dict(self) -> dict[str, str]:
-        return {k.lower(): v for k, v in self.headers}
-
-
-@dataclass
-class ApiRequest:
-    """The call an extension sees: identified call plus the raw HTTP request."""
-
-    call: Call
-    account_id: str
-    environ: dict[str, Any]
-    body: bytes
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return self.call.params
-
-
-BeforeHook = Callable[[ApiRequest], Reply | None]
-AfterHook = Callable[[ApiRequest, Reply, dict[str, Any]], Reply | None]
-PageHandler = Callable[[dict[str, Any], bytes], Reply]
-
-_before: dict[tuple[str, str], list[BeforeHook]] = {}
-_after: dict[tuple[str, str], list[AfterHook]] = {}
-_pages: dict[str, PageHandler] = {}
-_resets: list[Callable[[], None]] = []
-
-
-def before(service: str, action: str) -> Callable[[BeforeHook], BeforeHook]:
-    """Register a hook that runs before moto answers ``service``'s ``action``."""
-
-    def register(fn: BeforeHook) -> BeforeHook:
-        _before.setdefault((service, action), []).append(fn)
-        return fn
-
-    return register
-
-
-def after(service: str, action: str) -> Callable[[AfterHook], AfterHook]:
-    """Register a hook that runs after moto has answered ``service``'s ``action``."""
-
-    def register(fn: AfterHook) -> AfterHook:
-        _after.setdefault((service, action), []).append(fn)
-        return fn
-
-    return register
-
-
-def page(prefix: str) -> Callable[[PageHandler], PageHandler]:
-    """Serve every request whose path starts with ``prefix`` (e.g. ``/_course/mailbox``)."""
-
-    def register(fn: PageHandler) -> PageHandler:
-        _pages[prefix] = fn
-        return fn
-
-    return register
-
-
-def on_reset(fn: Callable[[], None]) -> Callable[[], None]:
-    """Register a function that clears an extension's state on backend reset."""
-    _resets.append(fn)
-    return fn
-
-
-def json_reply(status: int, document: Any) -> Reply:
-    """A JSON answer for one of the kit's own pages."""
-    return Reply(status, json.dumps(document).encode(), [("Content-Type", "application/json")])
-
-
-def base_url(environ: dict[str, Any] | None = None) -> str:
-    """The backend's own address, for links in mail and for code it runs (Lambda handlers):
-    as the client reached it when a request is at hand, else the port the server listens on."""
-    if environ:
-        host = environ.get("HTTP_HOST")
-        if not host and environ.get("SERVER_NAME"):
-            host = f"{environ['SERVER_NAME']}:{environ.get('SERVER_PORT')}"
-        if host:
-            return f"{environ.get('wsgi.url_scheme', 'http')}://{host}"
-    return f"http://127.0.0.1:{os.environ.get('MOTO_PORT', '5000')}"
-
-
-def before_hooks(service: str, action: str) -> list[BeforeHook]:
-    return _before.get((service, action), [])
-
-
-def after_hooks(service: str, action: str) -> list[AfterHook]:
-    return _after.get((service, action), [])
-
-
-def find_page(path: str) -> PageHandler | None:
-    """The page handler with the longest prefix matching ``path``, if any."""
-    matches = [p for p in _pages if path.startswith(p)]
-    return _pages[max(matches, key=len)] if matches else None
-
-
-def reset_all() -> None:
-    for fn in _resets:
-        fn()
-
-
-def load_extensions() -> list[str]:
-    """Import every module of ``course.backend.ext``; returns their names."""
-    from . import ext
-
-    names = []
-    for info in pkgutil.iter_modules(ext.__path__):
-        importlib.import_module(f"{ext.__name__}.{info.name}")
-        names.append(info.name)
-    return names
-
-
-# ---------------------------------------------------------------- replies in each protocol
-
-
-def error(call: Call, code: str, message: str, status: int = 400, sender: bool = True) -> Reply:
-    """An AWS error reply in the wire protocol the call came in, as boto3 will parse it."""
-    fault = "Sender" if sender else "Receiver"
-    request_id = str(uuid.uuid4())
-    if call.protocol == "json":
-        prefix = call.operation.metadata.get("targetPrefix", "") if call.operation else ""
-        namespace = {"AmazonSQS": "com.amazonaws.sqs"}.get(prefix, prefix)
-        body = json.dumps({"__type": f"{namespace}#{code}", "message": message}).encode()
-        return Reply(
-            status,
-            body,
-            [
-                ("Content-Type", "application/x-amz-json-1.0"),
-                ("x-amzn-query-error", f"{code};{fault}"),
-                ("x-amzn-RequestId", request_id),
-            ],
-        )
-    if call.protocol in ("rest-json", "rest"):
-        body = json.dumps({"message": message, "Message": message}).encode()
-        return Reply(
-            status,
-            body,
-            [
-                ("Content-Type", "application/json"),
-                ("x-amzn-ErrorType", code),
-                ("x-amzn-RequestId", request_id),
-            ],
-        )
-    xml = (
-        f"<ErrorResponse><Error><Type>{fault}</Type><Code>{escape(code)}</Code>"
-        f"<Message>{escape(message)}</Message></Error><RequestId>{request_id}</RequestId>"
-        "</ErrorResponse>"
-    )
-    return Reply(status, xml.encode(), [("Content-Type", "text/xml")])
-
-
-def success(call: Call, output: dict[str, Any], status: int = 200) -> Reply:
-    """A successful reply carrying ``output`` (boto3's shape) in the call's wire protocol."""
-    if call.protocol in ("json", "rest-json"):
-        content_type = (
-            "application/x-amz-json-1.0" if call.protocol == "json" else "application/json"
-        )
-        return Reply(
-            status,
-            json.dumps(output, default=str).encode(),
-            [("Content-Type", content_type), ("x-amzn-RequestId", str(uuid.uuid4()))],
-        )
-    assert call.operation is not None
-    shape = call.operation.output_shape
-    result_wrapper = shape.serialization.get("resultWrapper") if shape else None
-    inner = _to_xml(output, shape) if shape is not None else ""
-    ns = call.operation.metadata.get("xmlNamespace", {})
-    ns_attr = f' xmlns="{ns["uri"]}"' if isinstance(ns, dict) and "uri" in ns else ""
-    result = f"<{result_wrapper}>{inner}</{result_wrapper}>" if result_wrapper else inner
-    xml = (
-        f"<{call.action}Response{ns_attr}>{result}<ResponseMetadata><RequestId>"
-        f"{uuid.uuid4()}</RequestId></ResponseMetadata></{call.action}Response>"
-    )
-    return Reply(status, xml.encode(), [("Content-Type", "text/xml")])
-
-
-def _to_xml(value: Any, shape: Shape) -> str:
-    """Serialize a boto3-shaped value as query-protocol response XML (inside its element)."""
-    kind = shape.type_name
-    if kind == "structure":
-        parts = []
-        for name, member in shape.members.items():
-            if name in value and value[name] is not None:
-                tag = member.serialization.get("name", name)
-                if member.type_name in ("list", "map") and member.serialization.get("flattened"):
-                    parts.append(_to_xml(value[name], member).replace("<member>", f"<{tag}>"))
-                else:
-                    parts.append(f"<{tag}>{_to_xml(value[name], member)}</{tag}>")
-        return "".join(parts)
-    if kind == "list":
-        tag = shape.member.serialization.get("name", "member")
-        return "".join(f"<{tag}>{_to_xml(v, shape.member)}</{tag}>" for v in value)
-    if kind == "map":
-        key_tag = shape.key.serialization.get("name", "key")
-        value_tag = shape.value.serialization.get("name", "value")
-        return "".join(
-            f"<entry><{key_tag}>{escape(str(k))}</{key_tag}>"
-            f"<{value_tag}>{_to_xml(v, shape.value)}</{value_tag}></entry>"
-            for k, v in value.items()
-        )
-    if kind == "boolean":
-        return "true" if value else "false"
-    if kind == "timestamp" and hasattr(value, "isoformat"):
-        return value.isoformat()
-    return escape(str(value))
+EXTENSIONS: tuple[str, ...] = (
+    "course.backend.awslambda.invoke",
+    "course.backend.mail.mailbox",
+    "course.backend.ses.account",
+    "course.backend.ses.destinations",
+    "course.backend.ses.dns",
+    "course.backend.ses.events",
+    "course.backend.ses.identities",
+    "course.backend.ses.identity_api",
+    "course.backend.ses.send_api",
+    "course.backend.ses.sending",
+    "course.backend.ses.smtp_endpoint",
+    "course.backend.ses.templates",
+    "course.backend.sns.delivery_api",
+    "course.backend.sns.email",
+    "course.backend.sns.filter_policy_api",
+    "course.backend.sqs.fifo",
+    "course.backend.sqs.limits",
+    "course.backend.sqs.receivers",
+    "course.backend.sqs.redrive",
+    "course.backend.sqs.retention",
+)

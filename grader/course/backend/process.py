@@ -1,6 +1,6 @@
 """Start, find, health-check, reset and stop backend processes from the kit's side.
 
-A ``Backend`` is a handle on one server process (``course.backend.server``) on a loopback port.
+A ``Backend`` is a handle on one server process (``python -m course.backend``) on a loopback port.
 The grader starts a fresh one for every submission; a student's notebook shares one long-lived
 backend whose address is kept in a state file (see ``shared_backend``).
 """
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .server import ADMIN_HEADER
+from course.backend.core.server import ADMIN_HEADER
 
 START_TIMEOUT = 60.0
 
@@ -88,7 +88,7 @@ class Backend:
         )
         if sandbox_lambda:
             env["COURSE_SANDBOX_LAMBDA"] = sandbox_lambda
-        command = [sys.executable, "-m", "course.backend.server", "--ready-file", str(ready)]
+        command = [sys.executable, "-m", "course.backend", "--ready-file", str(ready)]
         if gate:
             command += ["--gate", str(workdir / "gate.sock")]
         if not detached:

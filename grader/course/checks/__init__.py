@@ -1,4 +1,4 @@
-"""The labs' checks: one module ``labNN`` per lab, each check a function with ``@check``."""
+"""The labs' checks: one module ``labs/labNN.py`` per lab, each check a function with ``@check``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import pkgutil
 import re
 from types import ModuleType
 
-from .api import Check, checks_in
+from course.checks import labs
+from course.checks.api import Check, checks_in
 
 
 class UnknownLab(LookupError):
@@ -26,7 +27,7 @@ def available_labs() -> list[str]:
     """The ids of the labs that have checks, sorted."""
     return sorted(
         info.name[3:]
-        for info in pkgutil.iter_modules(__path__)
+        for info in pkgutil.iter_modules(labs.__path__)
         if re.fullmatch(r"lab\d\d", info.name)
     )
 
@@ -37,7 +38,7 @@ def lab_module(lab: str | int) -> ModuleType:
     if lab_id not in available_labs():
         known = ", ".join(available_labs())
         raise UnknownLab(f"there is no lab {lab_id}; the labs with checks are {known}")
-    return importlib.import_module(f"{__name__}.lab{lab_id}")
+    return importlib.import_module(f"{labs.__name__}.lab{lab_id}")
 
 
 def lab_checks(lab: str | int) -> list[Check]:

@@ -13,9 +13,9 @@ import boto3
 import botocore.session
 from botocore.config import Config
 
-from ..connection import DEFAULT_REGION, LOCAL_CREDENTIALS
-from ..flow import Flow
-from .api import NotAttempted, NotCheckable
+from course.checks.api import NotAttempted, NotCheckable
+from course.connection import DEFAULT_REGION, LOCAL_CREDENTIALS
+from course.flow import Flow
 
 _CLIENT_CONFIG = Config(
     retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=30

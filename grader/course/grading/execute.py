@@ -22,8 +22,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
-from ..sandbox.limits import ResourceLimits, breach_message, breach_of
-from .kernel import MAX_MESSAGE, BoundedKernelClient, SandboxedKernel
+from course.grading.kernel import MAX_MESSAGE, BoundedKernelClient, SandboxedKernel
+from course.sandbox.limits import ResourceLimits, breach_message, breach_of
 
 ANSWER_MARKER = "<<course-answers>>"
 ProblemKind = Literal[

@@ -23,16 +23,16 @@ from typing import Any
 
 import nbformat
 
-from ..backend.process import Backend, BackendError
-from ..checks import answer_names, lab_checks, lab_module, normalize_lab
-from ..checks.api import CheckResult, NotAttempted, outcome_of
-from ..checks.context import Aws
-from ..connection import scrubbed_environment
-from ..sandbox.bwrap import HOME, Sandbox, check_available
-from ..sandbox.limits import ResourceLimits
-from .execute import Execution, Limits, execute_notebook
-from .kernel import SandboxedKernel
-from .plugin import run_checks
+from course.backend.process import Backend, BackendError
+from course.checks import answer_names, lab_checks, lab_module, normalize_lab
+from course.checks.api import CheckResult, NotAttempted, outcome_of
+from course.checks.context import Aws
+from course.connection import scrubbed_environment
+from course.grading.execute import Execution, Limits, execute_notebook
+from course.grading.kernel import SandboxedKernel
+from course.grading.plugin import run_checks
+from course.sandbox.bwrap import HOME, Sandbox, check_available
+from course.sandbox.limits import ResourceLimits
 
 #: Variables of the grader's own environment a sandboxed kernel keeps (besides AWS_/COURSE_).
 SANDBOX_ENV = ("LANG", "LC_ALL", "TZ")

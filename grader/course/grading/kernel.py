@@ -34,9 +34,9 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from traitlets import default
 
-from ..sandbox.bwrap import RUN, Launch, Sandbox
-from ..sandbox.cgroup import PidsCgroup
-from ..sandbox.limits import ResourceLimits
+from course.sandbox.bwrap import RUN, Launch, Sandbox
+from course.sandbox.cgroup import PidsCgroup
+from course.sandbox.limits import ResourceLimits
 
 KERNEL_NAME = "course-sandbox"
 INSIDE_CONNECTION = f"{RUN}/kernel.json"

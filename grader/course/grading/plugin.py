@@ -1,7 +1,7 @@
 """The pytest plugin that turns a lab's checks into graded tests.
 
 Registered as the ``course`` pytest11 entry point, so an instructor can also run a lab's checks
-by hand: ``pytest --pyargs course.checks.lab01 --course-endpoint http://127.0.0.1:PORT``.
+by hand: ``pytest --pyargs course.checks.labs.lab01 --course-endpoint http://127.0.0.1:PORT``.
 The grader runs them in its own process through ``run_checks``, with a ``ResultCollector``
 that keeps every outcome and its points.
 """
@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from ..checks.api import CheckResult, outcome_of
-from ..checks.context import Aws
+from course.checks.api import CheckResult, outcome_of
+from course.checks.context import Aws
 
 AWS_KEY = pytest.StashKey[Aws]()
 RESULTS_KEY = pytest.StashKey[list[CheckResult]]()

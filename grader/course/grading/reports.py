@@ -18,8 +18,8 @@ from typing import Any
 import nbformat
 from markdown_it import MarkdownIt
 
-from ..checks.api import CheckResult
-from .grade import Grade
+from course.checks.api import CheckResult
+from course.grading.grade import Grade
 
 OUTCOME_LABEL = {
     "passed": "✅ passed",

@@ -18,8 +18,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cgroup import PidsCgroup
-from .limits import ResourceLimits
+from course.sandbox.cgroup import PidsCgroup
+from course.sandbox.limits import ResourceLimits
 
 HOME = "/home/student"
 RUN = "/run/course"

@@ -28,7 +28,7 @@ import selectors
 import socket
 import sys
 
-from .limits import ResourceLimits
+from course.sandbox.limits import ResourceLimits
 
 CPU_GRACE = 5  # seconds between SIGXCPU (catchable) and SIGKILL
 

@@ -1,0 +1,1 @@
+"""AWS Lambda in the backend: running Python handlers without Docker, and Invoke."""

@@ -1,0 +1,3 @@
+"""The backend's machinery, whatever the service: the server, the extension registry, the wire
+protocols, the clock, certificates, the gate and the one accessor to moto's state.
+"""

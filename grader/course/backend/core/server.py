@@ -1,0 +1,325 @@
+"""The local AWS backend: moto's server with the kit's flow recorder and extensions in front.
+
+Run as its own process (``python -m course.backend``); the kit talks to it over HTTP.
+Every AWS call is recorded on the server side, request and response, in boto3's shape, so the
+grader never depends on code running in the student's kernel.
+
+The kit's own endpoints live under ``/_course/``:
+
+- ``GET /_course/health``: liveness, the process id and the loaded extensions;
+- ``GET /_course/flow?since=N``: the recorded calls with sequence number above N;
+- ``POST /_course/reset``: wipe every resource and the flow (needs the admin token);
+- ``GET /_course/clock``, ``POST /_course/clock?advance=S``: read or advance the backend's clock
+  (advancing needs the admin token);
+- ``POST /_course/shutdown``: stop the server (needs the admin token).
+
+moto's own ``/moto-api/`` (reset, time travel, state) also needs the admin token, so a
+submission cannot rewrite what the grader will read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from course.backend.core import clock, registry
+from course.backend.core.gate import open_gate
+from course.backend.core.protocol import Call, identify, parse_response
+from course.backend.core.registry import DEFAULT_ACCOUNT_ID, ApiRequest, Reply, json_reply
+
+ADMIN_HEADER = "X-Course-Admin"
+MAX_FLOW_ENTRIES = 100_000
+
+
+class FlowRecorder:
+    """Thread-safe, append-only record of API calls, numbered from 1."""
+
+    def __init__(self, limit: int = MAX_FLOW_ENTRIES) -> None:
+        self._lock = threading.Lock()
+        self._entries: list[dict[str, Any]] = []
+        self._next = 1
+        self._dropped = 0
+        self._limit = limit
+
+    def start(self) -> int:
+        """Reserve the next sequence number for a call that has just begun."""
+        with self._lock:
+            seq = self._next
+            self._next += 1
+            return seq
+
+    def add(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            if len(self._entries) >= self._limit:
+                self._dropped += 1
+                return
+            self._entries.append(entry)
+
+    def since(self, seq: int) -> dict[str, Any]:
+        with self._lock:
+            calls = sorted((e for e in self._entries if e["seq"] > seq), key=lambda e: e["seq"])
+            return {"calls": calls, "dropped": self._dropped, "next": self._next}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._next = 1
+            self._dropped = 0
+
+
+class CourseApp:
+    """WSGI middleware: admin endpoints, extension hooks and flow recording around moto."""
+
+    def __init__(self, moto_app: Any, admin_token: str, loaded: list[str]) -> None:
+        self.moto_app = moto_app
+        self.admin_token = admin_token
+        self.loaded = loaded
+        self.flow = FlowRecorder()
+        self.shutdown_requested = threading.Event()
+
+    # -- WSGI entry point
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+
+        if handler := registry.find_page(path):
+            reply = handler(environ, body)
+        elif path.startswith("/_course/") or path.startswith("/moto-api"):
+            reply = self._admin(environ, path, body)
+            if reply is None:
+                return self.moto_app(environ, start_response)
+        else:
+            reply = self._api(environ, body)
+        start_response(_status_line(reply.status), reply.headers)
+        return [reply.body]
+
+    # -- the kit's own endpoints
+    def _admin(self, environ: dict[str, Any], path: str, body: bytes) -> Reply | None:
+        authorized = environ.get("HTTP_X_COURSE_ADMIN") == self.admin_token
+        if path == "/_course/health":
+            return json_reply(200, {"ok": True, "pid": os.getpid(), "extensions": self.loaded})
+        if path == "/_course/flow":
+            query = parse_qs(environ.get("QUERY_STRING", ""))
+            since = int(query.get("since", ["0"])[0])
+            return json_reply(200, self.flow.since(since))
+        if path == "/_course/clock" and environ["REQUEST_METHOD"] == "GET":
+            return json_reply(200, {"now": clock.now(), "offset": clock.offset()})
+        if not authorized:
+            return json_reply(403, {"error": "this endpoint needs the backend's admin token"})
+        if path == "/_course/reset":
+            self.reset()
+            return json_reply(200, {"reset": True})
+        if path == "/_course/clock":
+            query = parse_qs(environ.get("QUERY_STRING", ""))
+            try:
+                new_offset = clock.advance(float(query.get("advance", ["0"])[0]))
+            except ValueError as exc:
+                return json_reply(400, {"error": str(exc)})
+            return json_reply(200, {"now": clock.now(), "offset": new_offset})
+        if path == "/_course/shutdown":
+            self.shutdown_requested.set()
+            return json_reply(200, {"stopping": True})
+        if path.startswith("/moto-api"):
+            return None
+        return json_reply(404, {"error": f"no such endpoint {path}"})
+
+    def reset(self) -> None:
+        """Wipe moto's state, the extensions' state and the flow record."""
+        from moto.moto_api._internal.models import moto_api_backend
+
+        moto_api_backend.reset()
+        clock.reset()
+        registry.reset_all()
+        self.flow.clear()
+
+    # -- AWS API calls
+    def _api(self, environ: dict[str, Any], body: bytes) -> Reply:
+        headers = _headers(environ)
+        path = environ.get("PATH_INFO", "")
+        if environ.get("QUERY_STRING"):
+            path = f"{path}?{environ['QUERY_STRING']}"
+        call = identify(environ["REQUEST_METHOD"], path, headers, body)
+        if call is None or not call.action:
+            return self._moto_reply(environ, body)
+
+        seq = self.flow.start()
+        started = clock.now()
+        # Every credential the kit hands out maps to moto's default account.
+        request = ApiRequest(call, DEFAULT_ACCOUNT_ID, environ, body)
+        reply = None
+        for hook in registry.before_hooks(call.service, call.action):
+            reply = hook(request)
+            if reply is not None:
+                break
+        if reply is None:
+            reply = self._moto_reply(environ, body)
+            parsed = parse_response(call, reply.status, reply.header_dict, reply.body)
+            for hook in registry.after_hooks(call.service, call.action):
+                replaced = hook(request, reply, parsed)
+                if replaced is not None:
+                    reply = replaced
+                    parsed = parse_response(call, reply.status, reply.header_dict, reply.body)
+        else:
+            parsed = parse_response(call, reply.status, reply.header_dict, reply.body)
+        self.flow.add(_entry(seq, call, started, reply.status, parsed))
+        return reply
+
+    def _moto_reply(self, environ: dict[str, Any], body: bytes) -> Reply:
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured["status"] = int(status.split()[0])
+            captured["headers"] = list(headers)
+            return lambda chunk: None
+
+        environ["wsgi.input"] = io.BytesIO(body)
+        chunks = self.moto_app(environ, capture)
+        try:
+            data = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        return Reply(captured["status"], data, captured["headers"])
+
+
+def _entry(
+    seq: int, call: Call, started: float, status: int, parsed: dict[str, Any]
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "seq": seq,
+        "service": call.service,
+        "action": call.action,
+        "region": call.region,
+        "protocol": call.protocol,
+        "started": started,
+        "ended": clock.now(),
+        "status": status,
+        "request": call.params,
+        "response": parsed,
+    }
+    if status >= 400:
+        err = parsed.get("Error", {}) if isinstance(parsed, dict) else {}
+        entry["error"] = {"code": err.get("Code", ""), "message": err.get("Message", "")}
+    return entry
+
+
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    headers = {
+        k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")
+    }
+    if environ.get("CONTENT_TYPE"):
+        headers["content-type"] = environ["CONTENT_TYPE"]
+    return headers
+
+
+def _status_line(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Unknown"
+
+
+def build_app(admin_token: str, extensions: Iterable[str] = ()) -> CourseApp:
+    """The full backend WSGI app: moto's dispatcher behind the kit's middleware, with the
+    ``extensions`` modules loaded in order."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    clock.install()
+    loaded = registry.load_extensions(extensions)
+    return CourseApp(DomainDispatcherApplication(create_backend_app), admin_token, loaded)
+
+
+def main(argv: list[str] | None = None, extensions: Iterable[str] = ()) -> None:
+    """Start the backend with ``extensions`` loaded; write ``{"port", "pid"}`` to
+    ``--ready-file`` once it accepts requests."""
+    parser = argparse.ArgumentParser(prog="python -m course.backend", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one")
+    parser.add_argument("--ready-file", type=Path, help="where to write the port once ready")
+    parser.add_argument(
+        "--gate", type=Path, help="also serve a gate for sandboxes at this Unix socket path"
+    )
+    parser.add_argument(
+        "--parent-pid", type=int, help="exit when this process (the grader) is gone"
+    )
+    parser.add_argument(
+        "--memory-limit", type=int, help="bytes of memory the server may use (RLIMIT_DATA)"
+    )
+    args = parser.parse_args(argv)
+    if args.memory_limit:
+        # A submission that floods its backend (millions of messages) gets errors from it, and
+        # the grader a backend that fails its health check, not a machine out of memory.
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_DATA, (args.memory_limit, args.memory_limit))
+
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server
+
+    class QuietHandler(MotoRequestHandler):
+        def log_request(self, *a: Any, **k: Any) -> None:  # one line a request is noise
+            pass
+
+    app = build_app(os.environ.get("COURSE_ADMIN_TOKEN", ""), extensions)
+    server = make_server(args.host, args.port, app, threaded=True, request_handler=QuietHandler)
+    port = server.server_port
+    os.environ.setdefault("MOTO_PORT", str(port))
+    threading.Thread(target=_stop_when_asked, args=(app, server), daemon=True).start()
+    ready: dict[str, Any] = {"port": port, "pid": os.getpid()}
+    if args.gate:
+        # A sandbox learns the backend's ports when it is made, so SMTP's port is fixed now
+        # (the server itself still starts on first use).
+        smtp_port = _free_port(args.host)
+        os.environ["COURSE_SMTP_PORT"] = str(smtp_port)
+        open_gate(args.gate, [port, smtp_port])
+        ready["smtp_port"] = smtp_port
+    if args.parent_pid:
+        threading.Thread(target=_stop_with_parent, args=(args.parent_pid,), daemon=True).start()
+    if args.ready_file:
+        tmp = args.ready_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(ready))
+        tmp.replace(args.ready_file)
+    print(f"course backend listening on http://{args.host}:{port}", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.1)  # shutdown() waits up to one interval
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    sys.exit(0)
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def _stop_with_parent(parent: int) -> None:
+    """No orphans: a grader killed outright takes its backends with it within half a second."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
+def _stop_when_asked(app: CourseApp, server: Any) -> None:
+    app.shutdown_requested.wait()
+    time.sleep(0.05)  # let the shutdown reply leave first
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""SESv2 email templates, which moto lacks (HTTP 404), kept in moto's v1 template store.
+
+One store means a template made with v1 ``CreateTemplate`` is visible to v2 ``GetEmailTemplate``
+and the other way round, as on AWS, where both APIs manage the same templates
+(https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_CreateEmailTemplate.html).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from course.backend.core import clock
+from course.backend.core.registry import ApiRequest, Reply, before, error, success
+from course.backend.ses.send_api import render
+from course.backend.ses.sending import Rejection, compose
+
+
+def _templates(request: ApiRequest) -> dict[str, dict[str, Any]]:
+    from moto.ses.models import ses_backends
+
+    return ses_backends[request.account_id][request.call.region].templates
+
+
+def _missing(request: ApiRequest, name: str) -> Reply:
+    return error(request.call, "NotFoundException", f"Template {name} does not exist.", 404)
+
+
+def _stored(name: str, content: dict[str, str]) -> dict[str, Any]:
+    return {
+        "template_name": name,
+        "subject_part": content.get("Subject", ""),
+        "text_part": content.get("Text", ""),
+        "html_part": content.get("Html", ""),
+        "Timestamp": clock.now(),
+    }
+
+
+def _content(template: dict[str, Any]) -> dict[str, str]:
+    content = {"Subject": template.get("subject_part", "")}
+    if template.get("text_part"):
+        content["Text"] = template["text_part"]
+    if template.get("html_part"):
+        content["Html"] = template["html_part"]
+    return content
+
+
+@before("sesv2", "CreateEmailTemplate")
+def create_email_template(request: ApiRequest) -> Reply:
+    name = request.params.get("TemplateName", "")
+    templates = _templates(request)
+    if name in templates:
+        return error(request.call, "AlreadyExistsException", f"Template {name} already exists.")
+    templates[name] = _stored(name, request.params.get("TemplateContent") or {})
+    return success(request.call, {})
+
+
+@before("sesv2", "UpdateEmailTemplate")
+def update_email_template(request: ApiRequest) -> Reply:
+    name = request.params.get("TemplateName", "")
+    templates = _templates(request)
+    if name not in templates:
+        return _missing(request, name)
+    templates[name] = _stored(name, request.params.get("TemplateContent") or {})
+    return success(request.call, {})
+
+
+@before("sesv2", "GetEmailTemplate")
+def get_email_template(request: ApiRequest) -> Reply:
+    name = request.params.get("TemplateName", "")
+    template = _templates(request).get(name)
+    if template is None:
+        return _missing(request, name)
+    return success(request.call, {"TemplateName": name, "TemplateContent": _content(template)})
+
+
+@before("sesv2", "DeleteEmailTemplate")
+def delete_email_template(request: ApiRequest) -> Reply:
+    name = request.params.get("TemplateName", "")
+    if _templates(request).pop(name, None) is None:
+        return _missing(request, name)
+    return success(request.call, {})
+
+
+@before("sesv2", "ListEmailTemplates")
+def list_email_templates(request: ApiRequest) -> Reply:
+    size = int(request.params.get("PageSize") or 10)
+    templates = _templates(request)
+    names = sorted(templates)
+    token = request.params.get("NextToken")
+    start = int(token) if token and str(token).isdigit() else 0
+    page = names[start : start + size]
+    output: dict[str, Any] = {
+        "TemplatesMetadata": [
+            {"TemplateName": n, "CreatedTimestamp": _created(templates[n])} for n in page
+        ]
+    }
+    if start + size < len(names):
+        output["NextToken"] = str(start + size)
+    return success(request.call, output)
+
+
+def _created(template: dict[str, Any]) -> float:
+    stamp = template.get("Timestamp")
+    if hasattr(stamp, "timestamp"):
+        return stamp.timestamp()
+    return float(stamp) if isinstance(stamp, (int, float)) else clock.now()
+
+
+@before("sesv2", "TestRenderEmailTemplate")
+def test_render_email_template(request: ApiRequest) -> Reply:
+    name = request.params.get("TemplateName", "")
+    template = _templates(request).get(name)
+    if template is None:
+        return _missing(request, name)
+    try:
+        subject, text, html = render(template, request.params.get("TemplateData", "{}"))
+    except Rejection as exc:
+        return error(request.call, "BadRequestException", exc.message)
+    rendered = compose(
+        source="", to=[], cc=[], reply_to=[], subject=subject, text=text, html=html
+    ).decode("utf-8", "replace")
+    return success(request.call, {"RenderedTemplate": rendered})

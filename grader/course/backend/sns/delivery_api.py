@@ -1,0 +1,100 @@
+"""SNS fan-out: the kit's ``sns_delivery.publish`` takes over from moto's ``Topic.publish``.
+
+Why replace moto's method rather than hook the Publish call: every way a message reaches a topic
+(Publish, PublishBatch, and other services publishing to a topic inside the backend) goes
+through ``Topic.publish``; moto's validation of the request stays in place, and only the fan-out
+(filtering, permissions, delivery, metrics) becomes the kit's. See ``course.backend.sns.delivery``.
+
+Also here, as AWS documents:
+- ``GetTopicAttributes`` counts SubscriptionsPending / Confirmed / Deleted and returns the
+  delivery-status attributes that were set (moto returns zeros and drops them);
+- ``/_course/sns/<certificate>.pem`` serves the certificate that signs the messages.
+
+https://docs.aws.amazon.com/sns/latest/api/API_GetTopicAttributes.html
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.sns.exceptions import InvalidParameterValue
+from moto.sns.models import Subscription, Topic
+
+from course.backend.core.registry import (
+    ApiRequest,
+    Reply,
+    after,
+    before,
+    error,
+    on_reset,
+    page,
+    success,
+)
+from course.backend.sns import delivery as sns_delivery
+from course.backend.sns import messages as sns_messages
+from course.backend.sns import subscriptions as sns_subscriptions
+
+#: moto's own per-subscription delivery, still used for protocols the kit does not handle.
+MOTO_SUBSCRIPTION_PUBLISH = Subscription.publish
+
+FEEDBACK_ATTRIBUTES = [
+    f"{prefix}{kind}"
+    for prefix in ("HTTP", "Firehose", "Lambda", "Application", "SQS")
+    for kind in ("SuccessFeedbackRoleArn", "SuccessFeedbackSampleRate", "FailureFeedbackRoleArn")
+]
+
+
+def _publish(topic: Topic, message: str, **kwargs: Any) -> str:
+    try:
+        return sns_delivery.publish(topic, message, **kwargs)
+    except sns_delivery.InvalidPublish as exc:
+        raise InvalidParameterValue(str(exc)) from None
+
+
+Topic.publish = _publish  # type: ignore[method-assign,assignment]
+
+
+@before("sns", "Publish")
+def check_subject(request: ApiRequest) -> Reply | None:
+    """A Subject with a line break, empty, or of 100 characters or more is InvalidParameter
+    (moto accepted newlines and answered HTTP 500 to long subjects)."""
+    if problem := sns_delivery.subject_problem(request.params.get("Subject")):
+        return error(request.call, "InvalidParameter", problem)
+    return None
+
+
+@after("sns", "GetTopicAttributes")
+def topic_attributes(request: ApiRequest, reply: Reply, parsed: dict[str, Any]) -> Reply | None:
+    """Real subscription counts, and the delivery-status attributes the topic has."""
+    if reply.status >= 400:
+        return None
+    from moto.core.utils import camelcase_to_underscores
+
+    arn = request.params.get("TopicArn", "")
+    topic = sns_subscriptions.moto_topic(arn)
+    if topic is None:
+        return None
+    subscriptions = sns_subscriptions.of_topic(topic)
+    pending = sum(1 for s in subscriptions if sns_subscriptions.is_pending(s.arn))
+    attributes = dict(parsed.get("Attributes", {}))
+    attributes["SubscriptionsPending"] = str(pending)
+    attributes["SubscriptionsConfirmed"] = str(len(subscriptions) - pending)
+    attributes["SubscriptionsDeleted"] = str(sns_subscriptions.deleted_count(arn))
+    for name in FEEDBACK_ATTRIBUTES:
+        value = getattr(topic, camelcase_to_underscores(name), None)
+        if value:
+            attributes[name] = str(value)
+    return success(request.call, {"Attributes": attributes})
+
+
+@page("/_course/sns/SimpleNotificationService-")
+def certificate(environ: dict[str, Any], body: bytes) -> Reply:
+    """The certificate whose key signs SNS messages (the messages' ``SigningCertURL``)."""
+    if environ.get("PATH_INFO", "").endswith(sns_messages.CERT_NAME):
+        return Reply(
+            200, sns_messages.certificate_pem(), [("Content-Type", "application/x-pem-file")]
+        )
+    return Reply(404, b"no such certificate", [("Content-Type", "text/plain")])
+
+
+on_reset(sns_subscriptions.clear)

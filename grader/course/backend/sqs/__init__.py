@@ -1,0 +1,3 @@
+"""Amazon SQS in the backend: AWS's limits, FIFO rules, redrive, retention and the receive
+record.
+"""

@@ -1,0 +1,1 @@
+"""Building what students get: labs from solutions, slides to HTML."""

@@ -1,0 +1,203 @@
+"""Lab 08 · SES in the sandbox: verify a domain (DKIM via Route 53) and an address, send, SMTP."""
+
+from __future__ import annotations
+
+from course.checks.api import CheckFailed, NotAttempted, check
+from course.checks.context import Aws
+from course.checks.readers.ses import identity, mailbox, records, sends, smtp_sessions
+
+LAB = "08"
+TITLE = "SES in the sandbox"
+DOMAIN = "example.com"
+MAIL_FROM = "no-reply.example.com"
+SENDER = "no-reply@example.com"
+RECIPIENT = "learner@example.net"
+STRANGER = "stranger@example.org"
+SPF = "v=spf1 include:amazonses.com ~all"
+
+
+@check(
+    "domain-identity",
+    points=1,
+    kind="state",
+    statement=f"A domain identity {DOMAIN} exists in SES, set up for Easy DKIM.",
+    hint="sesv2.create_email_identity(EmailIdentity='example.com') gives it three DKIM tokens.",
+)
+def test_domain_identity(aws: Aws) -> None:
+    found = identity(aws, DOMAIN)
+    if found.get("IdentityType") != "DOMAIN":
+        raise CheckFailed(f"{DOMAIN} is an identity of type {found.get('IdentityType')}")
+    dkim = found.get("DkimAttributes", {})
+    if dkim.get("SigningAttributesOrigin") != "AWS_SES" or not dkim.get("Tokens"):
+        raise CheckFailed(
+            f"{DOMAIN} has no Easy DKIM tokens: create it with the SES v2 API, or call "
+            "VerifyDomainDkim (v1)"
+        )
+
+
+@check(
+    "dkim-verified",
+    points=2,
+    kind="state",
+    statement=f"SES found the three DKIM CNAME records of {DOMAIN} in Route 53: DKIM and the "
+    "domain are verified.",
+    hint="In the hosted zone example.com create <token>._domainkey.example.com CNAME "
+    "<token>.dkim.amazonses.com for each of the three tokens, then read the identity again.",
+)
+def test_dkim_verified(aws: Aws) -> None:
+    found = identity(aws, DOMAIN)
+    dkim = found.get("DkimAttributes", {})
+    if dkim.get("Status") == "SUCCESS" and found.get("VerifiedForSendingStatus"):
+        return
+    tokens = dkim.get("Tokens", [])
+    missing = [
+        f"{t}._domainkey.{DOMAIN} CNAME {t}.dkim.amazonses.com"
+        for t in tokens
+        if f"{t}.dkim.amazonses.com" not in records(aws, f"{t}._domainkey.{DOMAIN}", "CNAME")
+    ]
+    if missing:
+        raise CheckFailed(
+            f"DKIM status is {dkim.get('Status', 'NOT_STARTED')}; missing from a public "
+            f"Route 53 zone {DOMAIN}: " + "; ".join(missing)
+        )
+    raise CheckFailed(f"DKIM status is {dkim.get('Status')}: read the identity again")
+
+
+@check(
+    "mail-from",
+    points=2,
+    kind="state",
+    statement=f"The custom MAIL FROM domain {MAIL_FROM} is set on {DOMAIN}, with its MX and SPF "
+    "records in Route 53, and SES reports it SUCCESS.",
+    hint="put_email_identity_mail_from_attributes(...), then MX '10 feedback-smtp.us-east-1."
+    "amazonses.com' and TXT '\"v=spf1 include:amazonses.com ~all\"' on no-reply.example.com.",
+)
+def test_mail_from(aws: Aws) -> None:
+    attributes = identity(aws, DOMAIN).get("MailFromAttributes", {})
+    if not attributes.get("MailFromDomain"):
+        raise NotAttempted(f"{DOMAIN} has no custom MAIL FROM domain")
+    if attributes["MailFromDomain"] != MAIL_FROM:
+        raise CheckFailed(
+            f"the MAIL FROM domain is {attributes['MailFromDomain']}, not {MAIL_FROM}"
+        )
+    problems = []
+    if attributes.get("MailFromDomainStatus") != "SUCCESS":
+        mx = records(aws, MAIL_FROM, "MX")
+        problems.append(
+            f"SES reports {attributes.get('MailFromDomainStatus')}: it needs exactly one MX record "
+            f"10 feedback-smtp.{aws.region}.amazonses.com (found {mx or 'none'})"
+        )
+    spf = [v for v in records(aws, MAIL_FROM, "TXT") if v.startswith("v=spf1")]
+    if not any("include:amazonses.com" in v for v in spf):
+        problems.append(f"no SPF TXT record '{SPF}' on {MAIL_FROM} (found {spf or 'none'})")
+    if problems:
+        raise CheckFailed("; ".join(problems))
+
+
+@check(
+    "recipient-verified",
+    points=2,
+    kind="state",
+    statement=f"The email identity {RECIPIENT} is verified, through the link in its email.",
+    hint="create_email_identity(EmailIdentity='learner@example.net'), find the mail in the "
+    "mailbox and open its link (urllib.request.urlopen).",
+)
+def test_recipient_verified(aws: Aws) -> None:
+    found = identity(aws, RECIPIENT)
+    if found.get("VerificationStatus") != "SUCCESS":
+        raise CheckFailed(
+            f"{RECIPIENT} is {found.get('VerificationStatus')}: open the link in the "
+            "verification email SES sent it"
+        )
+
+
+@check(
+    "delivered",
+    points=2,
+    kind="flow",
+    statement=f"A message from {SENDER} to {RECIPIENT} was accepted and arrived in the mailbox.",
+    hint="sesv2.send_email(FromEmailAddress='no-reply@example.com', Destination={'ToAddresses': "
+    "['learner@example.net']}, Content={...}) once both identities are verified.",
+)
+def test_delivered(aws: Aws) -> None:
+    attempts = [s for s in sends(aws.flow) if RECIPIENT in s.recipients]
+    if not attempts:
+        raise NotAttempted(f"no message was sent to {RECIPIENT} through the SES API")
+    accepted = [s for s in attempts if s.ok and s.source == SENDER]
+    if not accepted:
+        last = attempts[-1]
+        if last.ok:
+            raise CheckFailed(f"the message was sent from {last.source}, not {SENDER}")
+        raise CheckFailed(
+            f"SES refused every send to {RECIPIENT}; the last: {last.error_code} "
+            f"({(last.call.error or {}).get('message', '')})"
+        )
+    arrived = [
+        m for m in mailbox(aws, RECIPIENT) if m["source"] == "ses" and m["sender"].lower() == SENDER
+    ]
+    if not arrived:
+        raise CheckFailed(f"SES accepted the message but nothing from {SENDER} is in the mailbox")
+
+
+@check(
+    "sandbox-rejection",
+    points=1,
+    kind="flow",
+    statement=f"A send to the unverified {STRANGER} was rejected with MessageRejected, and "
+    "the notebook handled it.",
+    hint="Wrap the send in try/except ClientError and print "
+    "error.response['Error']['Code'] and ['Message'].",
+)
+def test_sandbox_rejection(aws: Aws) -> None:
+    attempts = [s for s in sends(aws.flow) if STRANGER in s.recipients]
+    if not attempts:
+        raise NotAttempted(f"no message was sent to {STRANGER}")
+    if any(s.error_code == "MessageRejected" for s in attempts):
+        return
+    if any(s.ok for s in attempts):
+        raise CheckFailed(
+            f"SES accepted the send to {STRANGER}: in the sandbox it must be rejected"
+        )
+    codes = ", ".join(sorted({s.error_code for s in attempts}))
+    raise CheckFailed(
+        f"the send failed with {codes}, not MessageRejected (a Throttling error means two "
+        "sends within a second: the sandbox allows one per second)"
+    )
+
+
+@check(
+    "smtp-delivered",
+    points=2,
+    kind="state",
+    statement=f"A message sent through the SES SMTP interface, with SMTP credentials derived from "
+    f"an IAM access key, arrived for {RECIPIENT}.",
+    hint="IAM user with ses:SendRawEmail + access key; password = AWS's derivation for "
+    "us-east-1; smtplib.SMTP(host, port), starttls(), login(key id, password), send_message.",
+)
+def test_smtp_delivered(aws: Aws) -> None:
+    arrived = [
+        m
+        for m in mailbox(aws, RECIPIENT)
+        if m["source"] == "smtp" and m["sender"].lower().endswith("@" + DOMAIN)
+    ]
+    if arrived:
+        return
+    log = smtp_sessions(aws)
+    if not log:
+        raise NotAttempted("nothing connected to the SES SMTP interface")
+    failed_auth = [e for e in log if e["event"] == "auth" and not e["ok"]]
+    refused = [e for e in log if e["event"] == "message" and not e["ok"]]
+    sent = [e for e in log if e["event"] == "message" and e["ok"]]
+    if refused:
+        raise CheckFailed(f"the SMTP interface refused the message: {refused[-1]['reply']}")
+    if sent:
+        raise CheckFailed(
+            f"mail went through SMTP but none from @{DOMAIN} to {RECIPIENT}: "
+            f"{sent[-1]['sender']} → {', '.join(sent[-1]['recipients'])}"
+        )
+    if failed_auth:
+        raise CheckFailed(
+            f"SMTP AUTH failed ({failed_auth[-1].get('reason', '')}): the user name is the access "
+            "key id and the password is derived from its secret key for us-east-1"
+        )
+    raise CheckFailed("an SMTP session authenticated but sent no message")

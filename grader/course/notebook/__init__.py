@@ -1,0 +1,1 @@
+"""What runs in the student's kernel: check(), the mailbox, the SMTP endpoint, lab 02's timeline."""

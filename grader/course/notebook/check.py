@@ -1,0 +1,95 @@
+"""``check()``: a lab's checks, run from inside the student's notebook against the live backend.
+
+It calls the very check functions the grader runs (without pytest, to answer in well under a
+second) and shows, per check, passed, failed with the reason and a hint, or not attempted.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from course.checks import answer_names, lab_checks, normalize_lab
+from course.checks.api import CheckResult, run_check
+from course.checks.context import Aws
+
+SYMBOL = {"passed": "✅", "failed": "❌", "not_attempted": "⬜", "not_checkable": "➖"}
+LABEL = {
+    "passed": "passed",
+    "failed": "failed",
+    "not_attempted": "not attempted",
+    "not_checkable": "not checkable here",
+}
+
+
+@dataclass
+class Report:
+    """The results of one ``check()``; shown as a table in Jupyter and as text elsewhere."""
+
+    lab: str
+    results: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return sum(r.points for r in self.results)
+
+    @property
+    def max_score(self) -> float:
+        return sum(r.max_points for r in self.results)
+
+    def __repr__(self) -> str:
+        lines = [f"Lab {self.lab}: {self.score:g} / {self.max_score:g} points"]
+        for r in self.results:
+            lines.append(f"{SYMBOL[r.outcome]} {r.id} ({r.max_points:g}) {LABEL[r.outcome]}")
+            if r.outcome != "passed":
+                if r.message:
+                    lines.append(f"     why:  {r.message}")
+                lines.append(f"     hint: {r.hint}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        # JupyterLab right-aligns table cells and wraps code at hyphens; a report reads left
+        # to right, each check id on one line.
+        cell = 'style="text-align:left;vertical-align:top"'
+        rows = []
+        for r in self.results:
+            detail = "" if r.outcome == "passed" else html.escape(r.message)
+            hint = "" if r.outcome == "passed" else f"<br><i>Hint:</i> {html.escape(r.hint)}"
+            rows.append(
+                f"<tr><td {cell}>{SYMBOL[r.outcome]}</td>"
+                f'<td style="text-align:left;vertical-align:top;white-space:nowrap">'
+                f"<code>{html.escape(r.id)}</code></td>"
+                f"<td {cell}>{r.points:g}/{r.max_points:g}</td><td {cell}>"
+                f"{html.escape(r.statement)}<br><b>{LABEL[r.outcome]}</b> {detail}{hint}</td></tr>"
+            )
+        head = "".join(f"<th {cell}>{h}</th>" for h in ("", "check", "points", "what it looks for"))
+        return (
+            f"<p><b>Lab {self.lab}: {self.score:g} / {self.max_score:g} points</b></p>"
+            f"<table><tr>{head}</tr>" + "".join(rows) + "</table>"
+        )
+
+
+def _notebook_answers(lab: str) -> dict[str, Any]:
+    names = answer_names(lab)
+    if not names:
+        return {}
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:
+        shell = None
+    namespace = shell.user_ns if shell is not None else {}
+    return {n: namespace[n] for n in names if n in namespace}
+
+
+def check(lab: str | int | None = None) -> Report:
+    """Run lab ``lab``'s checks against the live backend and return (and show) the results.
+
+    ``lab`` defaults to the ``COURSE_LAB`` environment variable, which the lab's first cell sets.
+    """
+    lab_id = normalize_lab(lab if lab is not None else os.environ.get("COURSE_LAB", ""))
+    aws = Aws.from_environment(answers=_notebook_answers(lab_id))
+    return Report(lab_id, [run_check(c, aws) for c in lab_checks(lab_id)])

@@ -1,0 +1,221 @@
+"""The visibility timeline of an SQS queue: which consumer held which message, and when.
+
+Drawn from the local backend's record of API calls (the flow), not from the notebook's own
+prints: every ReceiveMessage is a bar from the moment a message was handed out to the moment
+that consumer deleted it, with a mark where its visibility timeout ran out and heartbeats
+(ChangeMessageVisibility) along it. A consumer is named by its client,
+``boto3.client("sqs", config=Config(user_agent_appid="consumer-1"))``; unnamed receives get a row
+each.
+
+It needs the local backend: on a real AWS account nothing records the calls, so
+``visibility_timeline`` says so and draws nothing.
+
+    from course.notebook.timeline import flow_mark, visibility_timeline
+    mark = flow_mark()                       # before a part of the lab
+    ...                                      # the consumers run
+    visibility_timeline("video-jobs", since=mark)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+from course.checks.context import fetch_flow
+from course.checks.readers.sqs_history import deliveries
+from course.flow import Flow
+
+
+class TimelineUnavailable(RuntimeError):
+    """The notebook is not connected to the local backend, so there is no flow to draw from."""
+
+
+def _endpoint() -> str:
+    if os.environ.get("COURSE_BACKEND", "local") != "local" or not os.environ.get(
+        "COURSE_ENDPOINT"
+    ):
+        raise TimelineUnavailable(
+            "The timeline is drawn from the local backend's record of API calls. On a real AWS "
+            "account nothing records them, so there is no timeline: read the consumers' prints "
+            "instead (or run this lab on the local backend)."
+        )
+    return os.environ["COURSE_ENDPOINT"].rstrip("/")
+
+
+def flow_mark() -> int:
+    """The sequence number of the last API call so far (0 on a real account, where none is kept).
+
+    Pass it as ``since`` to draw only what happened after this point.
+    """
+    try:
+        endpoint = _endpoint()
+    except TimelineUnavailable:
+        return 0
+    with urllib.request.urlopen(f"{endpoint}/_course/flow?since={10**12}", timeout=10) as r:
+        return int(json.loads(r.read())["next"]) - 1
+
+
+def _receivers(endpoint: str) -> dict[str, str]:
+    try:
+        with urllib.request.urlopen(f"{endpoint}/_course/sqs/receivers", timeout=10) as r:
+            return dict(json.loads(r.read()))
+    except OSError:
+        return {}
+
+
+@dataclass
+class Hold:
+    """One consumer holding one message: from its receive to its delete (or the end)."""
+
+    consumer: str
+    message_id: str
+    label: str
+    start: float
+    end: float
+    visible_again_at: float
+    deleted: bool
+    receive_count: int | None = None
+    heartbeats: list[float] = field(default_factory=list)
+
+    @property
+    def came_back(self) -> bool:
+        """The timeout ran out while this consumer still held the message."""
+        return self.visible_again_at < self.end
+
+
+def holds_from_flow(
+    flow: Flow, queue: str, since: int = 0, receivers: dict[str, str] | None = None
+) -> list[Hold]:
+    """Every hold of a message of ``queue`` received after call ``since``."""
+    receivers = receivers or {}
+    found = [d for d in deliveries(flow, queue) if d.seq > since]
+    if not found:
+        return []
+    last = max(c.ended for c in flow if c.seq > since)
+    result = []
+    for number, delivery in enumerate(found, start=1):
+        handle = delivery.received.receipt_handle
+        end = delivery.deleted.started if delivery.deleted is not None else last
+        result.append(
+            Hold(
+                consumer=receivers.get(handle, f"receive {number}"),
+                message_id=delivery.message_id,
+                label=_label(delivery.received.body),
+                start=delivery.delivered_at,
+                end=max(end, delivery.delivered_at),
+                visible_again_at=delivery.visible_again_at,
+                deleted=delivery.deleted is not None,
+                receive_count=delivery.received.receive_count,
+                heartbeats=[b.call.started for b in delivery.heartbeats],
+            )
+        )
+    return result
+
+
+def _label(body: str) -> str:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        document = None
+    if isinstance(document, dict):
+        body = str(document.get("video") or document.get("name") or body)
+    return body if len(body) <= 24 else body[:23] + "…"
+
+
+def holds(queue: str, since: int = 0) -> list[Hold]:
+    """The holds of ``queue`` after call ``since``, read from the local backend."""
+    endpoint = _endpoint()
+    return holds_from_flow(fetch_flow(endpoint), queue, since, _receivers(endpoint))
+
+
+def timeline_figure(found: list[Hold], title: str = "") -> Any:
+    """A matplotlib Figure of the holds: one row per consumer, one colour per message."""
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    origin = min(h.start for h in found)
+    rows = list(dict.fromkeys(h.consumer for h in found))
+    messages = list(dict.fromkeys(h.message_id for h in found))
+    colours = plt.get_cmap("tab10")
+    colour = {m: colours(i % 10) for i, m in enumerate(messages)}
+    labels = {h.message_id: h.label for h in found}
+
+    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.8 * len(rows)))
+    for hold in found:
+        y = rows.index(hold.consumer)
+        start, end = hold.start - origin, hold.end - origin
+        hidden_end = min(hold.visible_again_at - origin, end)
+        tint = colour[hold.message_id]
+        ax.barh(y, max(hidden_end - start, 0.05), left=start, height=0.45, color=tint)
+        if hold.came_back:
+            ax.barh(
+                y,
+                end - hidden_end,
+                left=hidden_end,
+                height=0.45,
+                color=tint,
+                alpha=0.35,
+                hatch="//",
+                edgecolor="red",
+                linewidth=0,
+            )
+            ax.vlines(hidden_end, y - 0.3, y + 0.3, colors="red")
+        count = f" (receive {hold.receive_count})" if hold.receive_count else ""
+        ax.text(start, y - 0.28, f"{hold.label}{count}", va="bottom", fontsize=8)
+        for beat in hold.heartbeats:
+            ax.plot(beat - origin, y, marker="|", color="black", markersize=14)
+        if hold.deleted:
+            ax.plot(end, y, marker="x", color="black", markersize=8)
+    ax.set_yticks(range(len(rows)), rows)
+    ax.set_ylim(len(rows) - 0.5, -0.8)
+    ax.set_xlabel("seconds (backend clock)")
+    ax.set_title(title)
+    handles: list[Any] = [Patch(color=colour[m], label=labels[m]) for m in messages]
+    handles.append(Patch(color="grey", label="solid bar: hidden from the other consumers"))
+    if any(h.came_back for h in found):
+        handles.append(
+            Patch(
+                facecolor="white",
+                edgecolor="red",
+                hatch="//",
+                label="timeout ran out: visible to others while still being processed",
+            )
+        )
+    if any(h.heartbeats for h in found):
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="|",
+                color="black",
+                linestyle="",
+                markersize=10,
+                label="heartbeat (ChangeMessageVisibility)",
+            )
+        )
+    if any(h.deleted for h in found):
+        handles.append(Line2D([], [], marker="x", color="black", linestyle="", label="deleted"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    fig.tight_layout()
+    plt.close(fig)  # shown once, as the cell's value, not again by the inline backend
+    return fig
+
+
+def visibility_timeline(queue: str = "video-jobs", since: int = 0, title: str = "") -> Any:
+    """Draw the visibility timeline of ``queue`` (after call ``since``); returns the Figure.
+
+    On a real AWS account, or before anything was received, it prints why and returns None.
+    """
+    try:
+        found = holds(queue, since)
+    except TimelineUnavailable as exc:
+        print(exc)
+        return None
+    if not found:
+        print(f"No message was received from {queue} here yet: there is nothing to draw.")
+        return None
+    return timeline_figure(found, title or f"Who held which message of {queue}")
