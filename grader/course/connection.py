@@ -5,6 +5,10 @@
 so every later cell is plain ``boto3.client("sqs")``, identical for both backends. The grader sets
 the same variables in the kernel's environment, so a notebook that never imports the kit is
 graded exactly like one that does.
+
+It is also the one reader of the ``COURSE_*`` variables that say where this process's calls go
+(``settings()``): the checks, the mailbox, the SMTP endpoint and the timeline ask it, never the
+environment.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from dataclasses import dataclass
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
+
+from course.client import BackendClient
 
 LOCAL = "local"
 AWS = "aws"
@@ -62,6 +68,38 @@ class Connection:
         return f"Connected to {where}: account {self.account_id}, region {self.region}"
 
 
+@dataclass(frozen=True)
+class Settings:
+    """Where this process's calls go, as ``connect()`` (or the grader) left the environment."""
+
+    backend: str  # "local" or "aws"
+    endpoint_url: str | None  # the local backend's address, if one was set
+    region: str
+    prefix: str  # the learner's prefix for resource names on a shared account
+    lab: str  # the lab a graded kernel runs ("" in a student's own kernel)
+
+    @property
+    def is_local(self) -> bool:
+        """True when calls go to a local backend this process knows the address of."""
+        return self.backend == LOCAL and self.endpoint_url is not None
+
+    def local_backend(self) -> BackendClient | None:
+        """The client of the local backend's own API; None on a real account or unconnected."""
+        return BackendClient(self.endpoint_url) if self.is_local and self.endpoint_url else None
+
+
+def settings() -> Settings:
+    """What the environment says now about where this process's calls go."""
+    endpoint = os.environ.get("COURSE_ENDPOINT")
+    return Settings(
+        backend=os.environ.get("COURSE_BACKEND") or LOCAL,
+        endpoint_url=endpoint.rstrip("/") if endpoint else None,
+        region=os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION,
+        prefix=os.environ.get("COURSE_PREFIX", ""),
+        lab=os.environ.get("COURSE_LAB", ""),
+    )
+
+
 def local_environment(endpoint_url: str, region: str = DEFAULT_REGION) -> dict[str, str]:
     """The environment variables that point plain boto3 at a local backend."""
     return {
@@ -96,11 +134,12 @@ def connect(
     ``local`` is the default. The local backend is started if none is running. Prints which
     backend, the account id and the region, unless ``quiet``.
     """
-    choice = (backend or os.environ.get("COURSE_BACKEND") or LOCAL).lower()
+    current = settings()
+    choice = (backend or current.backend).lower()
     if choice not in (LOCAL, AWS):
         raise ValueError(f"backend must be 'local' or 'aws', not {choice!r}")
     if choice == LOCAL:
-        endpoint = os.environ.get("COURSE_ENDPOINT")
+        endpoint = current.endpoint_url
         if not endpoint:
             from course.backend.process import shared_backend
 

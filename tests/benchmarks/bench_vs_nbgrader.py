@@ -84,8 +84,8 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from course.backend.core.server import ADMIN_HEADER
 from course.backend.process import Backend
+from course.client import ADMIN_HEADER
 from course.connection import scrubbed_environment
 from nbformat import NotebookNode
 

@@ -16,15 +16,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from course.backend.core.server import ADMIN_HEADER
+from course.client import BackendApiError, BackendClient
 
 START_TIMEOUT = 60.0
+T = TypeVar("T")
 
 
 class BackendError(RuntimeError):
@@ -132,31 +132,36 @@ class Backend:
             raise BackendError(f"the backend on port {port} does not answer its health check")
         return backend
 
+    @property
+    def api(self) -> BackendClient:
+        """The client of this backend's own ``/_course/`` API, with its admin token."""
+        return BackendClient(self.url, self.admin_token)
+
     def healthy(self, timeout: float = 2.0) -> bool:
         """True when the server answers its health endpoint."""
         try:
-            return bool(self._get("/_course/health", timeout=timeout).get("ok"))
+            return bool(self.api.health(timeout=timeout).get("ok"))
         except (OSError, ValueError):
             return False
 
     def reset(self) -> None:
         """Wipe every resource, the extensions' state and the flow record."""
-        self._post("/_course/reset")
+        self._admin(self.api.reset)
 
     def advance_clock(self, seconds: float) -> float:
         """Move the backend's clock forward (visibility timeouts, delays, retention expire)."""
-        return float(self._post(f"/_course/clock?advance={seconds}")["offset"])
+        return self._admin(self.api.advance_clock, seconds)
 
     def flow(self, since: int = 0) -> dict[str, Any]:
         """The recorded calls after sequence number ``since``."""
-        return self._get(f"/_course/flow?since={since}", timeout=30)
+        return self.api.flow(since)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the server: ask it over HTTP, then kill it; remove its temporary folder."""
         grace = timeout
         try:
-            self._post("/_course/shutdown", timeout=1)
-        except (OSError, BackendError):
+            self.api.shutdown(timeout=1)
+        except OSError:
             grace = 0  # it does not answer: no use waiting for it to stop by itself
         if self.process is not None:
             try:
@@ -179,20 +184,13 @@ class Backend:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    # -- HTTP
-    def _get(self, path: str, timeout: float = 10) -> dict[str, Any]:
-        with urllib.request.urlopen(self.url + path, timeout=timeout) as response:
-            return json.loads(response.read())
-
-    def _post(self, path: str, timeout: float = 30) -> dict[str, Any]:
-        request = urllib.request.Request(
-            self.url + path, data=b"", method="POST", headers={ADMIN_HEADER: self.admin_token}
-        )
+    @staticmethod
+    def _admin(request: Callable[..., T], *args: Any) -> T:
+        """An admin request; a refusal becomes a ``BackendError``."""
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                return json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            raise BackendError(f"{path} answered {exc.code}: {exc.read()[:200]!r}") from exc
+            return request(*args)
+        except BackendApiError as exc:
+            raise BackendError(str(exc)) from exc
 
     # -- state file for the shared backend
     def to_json(self) -> dict[str, Any]:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import urllib.request
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -14,7 +11,8 @@ import botocore.session
 from botocore.config import Config
 
 from course.checks.api import NotAttempted, NotCheckable
-from course.connection import DEFAULT_REGION, LOCAL_CREDENTIALS
+from course.client import BackendClient
+from course.connection import DEFAULT_REGION, LOCAL, LOCAL_CREDENTIALS, settings
 from course.flow import Flow
 
 _CLIENT_CONFIG = Config(
@@ -51,18 +49,23 @@ class Aws:
     @classmethod
     def from_environment(cls, answers: dict[str, Any] | None = None) -> Aws:
         """The context for the current process's connection (as ``connect()`` left it)."""
-        local = os.environ.get("COURSE_BACKEND", "local") == "local"
-        endpoint = os.environ.get("COURSE_ENDPOINT") if local else None
-        if local and not endpoint:
+        where = settings()
+        if where.backend == LOCAL and not where.is_local:
             raise RuntimeError("not connected: run the lab's first cell (connect()) first")
-        region = os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
-        return cls(
-            endpoint, region=region, prefix=os.environ.get("COURSE_PREFIX", ""), answers=answers
-        )
+        endpoint = where.endpoint_url if where.is_local else None
+        return cls(endpoint, region=where.region, prefix=where.prefix, answers=answers)
 
     @property
     def is_local(self) -> bool:
         return self.endpoint_url is not None
+
+    @property
+    def backend(self) -> BackendClient:
+        """The local backend's own API (mailbox, stored messages...); "not checkable" on a real
+        account, where there is none."""
+        if self.endpoint_url is None:
+            raise NotCheckable("the kit's own records exist only on the local backend")
+        return BackendClient(self.endpoint_url)
 
     def name(self, base: str) -> str:
         """A resource name as the lab creates it (with the learner's prefix on a shared account)."""
@@ -113,5 +116,4 @@ def _local_session() -> boto3.session.Session:
 
 def fetch_flow(endpoint_url: str) -> Flow:
     """Read the flow record from a local backend over HTTP."""
-    with urllib.request.urlopen(f"{endpoint_url}/_course/flow", timeout=30) as response:
-        return Flow.from_json(json.loads(response.read()))
+    return Flow.from_json(BackendClient(endpoint_url).flow())

@@ -5,12 +5,11 @@ On a real account there is no kit mailbox: mail goes to real inboxes, and this s
 
 from __future__ import annotations
 
-import json
-import os
 import time
-import urllib.parse
-import urllib.request
 from typing import Any
+
+from course.client import BackendClient
+from course.connection import settings
 
 
 class NoMailbox(RuntimeError):
@@ -21,20 +20,17 @@ class Mailbox:
     """The local backend's mailbox, over HTTP."""
 
     def __init__(self, endpoint_url: str) -> None:
-        self.endpoint_url = endpoint_url.rstrip("/")
+        self._backend = BackendClient(endpoint_url)
+        self.endpoint_url = self._backend.url
 
     @property
     def web_page(self) -> str:
         """The mailbox's address for a browser."""
-        return f"{self.endpoint_url}/_course/mailbox"
+        return self._backend.mailbox_page
 
     def messages(self, to: str | None = None) -> list[dict[str, Any]]:
         """Every mail delivered (to ``to`` if given), oldest first."""
-        query = f"?{urllib.parse.urlencode({'to': to})}" if to else ""
-        with urllib.request.urlopen(
-            f"{self.endpoint_url}/_course/mailbox/messages{query}", timeout=10
-        ) as r:
-            return json.loads(r.read())
+        return self._backend.mailbox(to)
 
     def wait_for(
         self, to: str, subject_contains: str = "", timeout: float = 10.0
@@ -52,8 +48,7 @@ class Mailbox:
 
 def mailbox() -> Mailbox:
     """The mailbox of the backend this notebook is connected to."""
-    if os.environ.get("COURSE_BACKEND", "local") != "local" or not os.environ.get(
-        "COURSE_ENDPOINT"
-    ):
+    backend = settings().local_backend()
+    if backend is None:
         raise NoMailbox("connected to a real account (or not connected): read your own inbox")
-    return Mailbox(os.environ["COURSE_ENDPOINT"])
+    return Mailbox(backend.url)

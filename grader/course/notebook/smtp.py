@@ -8,19 +8,13 @@ On the local backend the SMTP server listens on a loopback port chosen when the 
 
 from __future__ import annotations
 
-import json
-import os
-import urllib.request
-
-from course.connection import DEFAULT_REGION
+from course.connection import settings
 
 
 def smtp_endpoint(region: str | None = None) -> tuple[str, int]:
     """(host, port) of the SES SMTP interface for the backend this notebook is connected to."""
-    region = region or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
-    endpoint = os.environ.get("COURSE_ENDPOINT")
-    if os.environ.get("COURSE_BACKEND", "local") == "local" and endpoint:
-        with urllib.request.urlopen(f"{endpoint}/_course/ses/smtp", timeout=10) as response:
-            found = json.loads(response.read())
-        return found["host"], int(found["port"])
-    return f"email-smtp.{region}.amazonaws.com", 587
+    where = settings()
+    backend = where.local_backend()
+    if backend is not None:
+        return backend.smtp_endpoint()
+    return f"email-smtp.{region or where.region}.amazonaws.com", 587

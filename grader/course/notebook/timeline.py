@@ -10,7 +10,7 @@ each.
 It needs the local backend: on a real AWS account nothing records the calls, so
 ``visibility_timeline`` says so and draws nothing.
 
-    from course.notebook.timeline import flow_mark, visibility_timeline
+    from course import flow_mark, visibility_timeline
     mark = flow_mark()                       # before a part of the lab
     ...                                      # the consumers run
     visibility_timeline("video-jobs", since=mark)
@@ -19,13 +19,12 @@ It needs the local backend: on a real AWS account nothing records the calls, so
 from __future__ import annotations
 
 import json
-import os
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
-from course.checks.context import fetch_flow
 from course.checks.readers.sqs_history import deliveries
+from course.client import BackendClient
+from course.connection import settings
 from course.flow import Flow
 
 
@@ -33,16 +32,15 @@ class TimelineUnavailable(RuntimeError):
     """The notebook is not connected to the local backend, so there is no flow to draw from."""
 
 
-def _endpoint() -> str:
-    if os.environ.get("COURSE_BACKEND", "local") != "local" or not os.environ.get(
-        "COURSE_ENDPOINT"
-    ):
+def _backend() -> BackendClient:
+    backend = settings().local_backend()
+    if backend is None:
         raise TimelineUnavailable(
             "The timeline is drawn from the local backend's record of API calls. On a real AWS "
             "account nothing records them, so there is no timeline: read the consumers' prints "
             "instead (or run this lab on the local backend)."
         )
-    return os.environ["COURSE_ENDPOINT"].rstrip("/")
+    return backend
 
 
 def flow_mark() -> int:
@@ -51,17 +49,15 @@ def flow_mark() -> int:
     Pass it as ``since`` to draw only what happened after this point.
     """
     try:
-        endpoint = _endpoint()
+        backend = _backend()
     except TimelineUnavailable:
         return 0
-    with urllib.request.urlopen(f"{endpoint}/_course/flow?since={10**12}", timeout=10) as r:
-        return int(json.loads(r.read())["next"]) - 1
+    return backend.flow_mark()
 
 
-def _receivers(endpoint: str) -> dict[str, str]:
+def _receivers(backend: BackendClient) -> dict[str, str]:
     try:
-        with urllib.request.urlopen(f"{endpoint}/_course/sqs/receivers", timeout=10) as r:
-            return dict(json.loads(r.read()))
+        return backend.receivers()
     except OSError:
         return {}
 
@@ -127,8 +123,8 @@ def _label(body: str) -> str:
 
 def holds(queue: str, since: int = 0) -> list[Hold]:
     """The holds of ``queue`` after call ``since``, read from the local backend."""
-    endpoint = _endpoint()
-    return holds_from_flow(fetch_flow(endpoint), queue, since, _receivers(endpoint))
+    backend = _backend()
+    return holds_from_flow(Flow.from_json(backend.flow()), queue, since, _receivers(backend))
 
 
 def timeline_figure(found: list[Hold], title: str = "") -> Any:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections import Counter
 
 from course.checks.api import CheckFailed, NotAttempted, check
@@ -111,16 +108,8 @@ def test_received_five_times(aws: Aws) -> None:
 
 def _stored_ids(aws: Aws, queue: str) -> set[str] | None:
     """The MessageIds a queue holds now, from the local backend's read-only view."""
-    query = urllib.parse.urlencode({"queue": queue, "region": aws.region})
-    try:
-        with urllib.request.urlopen(
-            f"{aws.endpoint_url}/_course/sqs/messages?{query}", timeout=30
-        ) as response:
-            return {m["MessageId"] for m in json.loads(response.read())["messages"]}
-    except urllib.error.HTTPError as exc:
-        if exc.code == 404:
-            return None
-        raise
+    found = aws.backend.queue_messages(queue, aws.region)
+    return None if found is None else {m["MessageId"] for m in found}
 
 
 @check(

@@ -12,7 +12,6 @@ import base64
 import email
 import email.policy
 import json
-import urllib.request
 from dataclasses import dataclass
 from email.utils import getaddresses
 from typing import Any
@@ -93,22 +92,20 @@ def sends(flow: Flow) -> list[Send]:
     return found
 
 
-def _get_json(aws: Any, path: str) -> Any:
+def _local(aws: Any) -> Any:
     if not aws.is_local:
         raise NotCheckable("the kit's mailbox and SMTP log exist only on the local backend")
-    with urllib.request.urlopen(f"{aws.endpoint_url}{path}", timeout=10) as response:
-        return json.loads(response.read())
+    return aws.backend
 
 
 def mailbox(aws: Any, to: str | None = None) -> list[dict[str, Any]]:
     """The local backend's mailbox (mail to ``to`` if given); "not checkable" on a real account."""
-    query = f"?to={urllib.request.quote(to)}" if to else ""
-    return list(_get_json(aws, f"/_course/mailbox/messages{query}"))
+    return _local(aws).mailbox(to)
 
 
 def smtp_sessions(aws: Any) -> list[dict[str, Any]]:
     """What the backend's SMTP interface did: AUTH results and each message's reply."""
-    return list(_get_json(aws, "/_course/ses/smtp/log"))
+    return _local(aws).smtp_log()
 
 
 def identity(aws: Any, name: str) -> dict[str, Any]:

@@ -2,14 +2,13 @@
 
 State is read with read-only API calls (ListTopics, ListSubscriptionsByTopic, GetPolicy,
 FilterLogEvents...), publishes from the flow (Publish and PublishBatch alike), and mail from the
-local backend's mailbox over HTTP.
+local backend's mailbox through its client.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,24 +91,15 @@ def mailbox(aws: Any, to: str) -> list[dict[str, Any]]:
     """The mail the local backend delivered to ``to``; "not checkable" on a real account."""
     if not aws.is_local:
         raise NotCheckable("mail on a real account goes to a real inbox the grader cannot read")
-    query = urllib.parse.urlencode({"to": to})
-    with urllib.request.urlopen(
-        f"{aws.endpoint_url}/_course/mailbox/messages?{query}", timeout=30
-    ) as response:
-        return list(json.loads(response.read()))
+    return aws.backend.mailbox(to, timeout=30)
 
 
 def wait_for_functions(aws: Any, timeout: float = 20.0) -> None:
     """On the local backend, wait until asynchronous Lambda runs (from SNS) have finished."""
     if not aws.is_local:
         return
-    try:
-        with urllib.request.urlopen(
-            f"{aws.endpoint_url}/_course/lambda/idle?timeout={timeout}", timeout=timeout + 10
-        ):
-            pass
-    except OSError:
-        pass  # still running: the check reads what has been logged so far
+    with contextlib.suppress(OSError):  # the check reads what has been logged so far
+        aws.backend.wait_for_lambda_idle(timeout)
 
 
 def function_policy(aws: Any, name: str) -> dict[str, Any] | None:
