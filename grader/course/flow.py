@@ -1,7 +1,11 @@
-"""The flow: the backend's server-side record of every API call, as the checks read it.
+"""The flow record's format, written by the backend and read by the checks: one module for both.
 
-Each ``ApiCall`` holds a request and its response in boto3's shape. ``Flow.calls_to`` filters
-them; the SQS helpers in ``course.checks.readers.sqs`` build on it.
+The backend records every API call it answers, server side: ``call_entry`` builds the entry of
+one call and ``flow_page`` the document ``GET /_course/flow`` answers with
+(``course.backend.core.server`` calls both). ``Flow.from_json`` reads that document back: each
+``ApiCall`` holds a request and its response in boto3's shape, and ``Flow.calls_to`` filters
+them; the readers in ``course.checks.readers`` build on it. Only the standard library is
+imported here, so the checks read the flow without the backend's dependencies.
 """
 
 from __future__ import annotations
@@ -9,6 +13,48 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+
+def call_entry(
+    *,
+    seq: int,
+    service: str,
+    action: str,
+    region: str,
+    protocol: str,
+    started: float,
+    ended: float,
+    status: int,
+    request: dict[str, Any],
+    response: dict[str, Any],
+) -> dict[str, Any]:
+    """The flow record's entry for one API call, as ``ApiCall.from_json`` reads it: the call's
+    sequence number, service, action, region and wire protocol, when it started and ended on the
+    backend's clock, the HTTP status, and request and response in boto3's shape. An error status
+    adds ``error``: the code and message of the response's ``Error``."""
+    entry: dict[str, Any] = {
+        "seq": seq,
+        "service": service,
+        "action": action,
+        "region": region,
+        "protocol": protocol,
+        "started": started,
+        "ended": ended,
+        "status": status,
+        "request": request,
+        "response": response,
+    }
+    if status >= 400:
+        err = response.get("Error", {}) if isinstance(response, dict) else {}
+        entry["error"] = {"code": err.get("Code", ""), "message": err.get("Message", "")}
+    return entry
+
+
+def flow_page(calls: list[dict[str, Any]], dropped: int, next_seq: int) -> dict[str, Any]:
+    """The document ``GET /_course/flow`` answers, as ``Flow.from_json`` reads it: the entries
+    (``call_entry``) in sequence order, how many calls were not recorded (the record was full),
+    and the sequence number the next call will get."""
+    return {"calls": calls, "dropped": dropped, "next": next_seq}
 
 
 @dataclass(frozen=True)
@@ -28,6 +74,7 @@ class ApiCall:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ApiCall:
+        """The call an entry of the record (``call_entry``) describes."""
         return cls(
             seq=data["seq"],
             service=data["service"],
@@ -43,14 +90,17 @@ class ApiCall:
 
     @property
     def ok(self) -> bool:
+        """Whether the call succeeded (an HTTP status below 400)."""
         return self.status < 400
 
     @property
     def duration(self) -> float:
+        """Seconds from the call's start to its end, on the backend's clock."""
         return self.ended - self.started
 
     @property
     def error_code(self) -> str:
+        """The AWS error code of a failed call; "" for a call that succeeded."""
         return (self.error or {}).get("code", "")
 
     @property
@@ -72,6 +122,7 @@ class Flow:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Flow:
+        """The flow a ``GET /_course/flow`` document (``flow_page``) describes."""
         # The backend answers in sequence order (the order the calls began).
         calls = [ApiCall.from_json(c) for c in data.get("calls", [])]
         return cls(calls, int(data.get("dropped", 0)))

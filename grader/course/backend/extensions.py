@@ -1,30 +1,42 @@
 """The backend's extensions: every module that adds to or corrects moto, in the order they load.
 
-Hooks on the same call run in this order, so it is written here rather than left to file names.
+Only these modules register ``@before`` and ``@after`` hooks, and no module imports one that
+does (``identities`` and ``mailbox``, listed for their pages, are imported as state), so hooks
+on the same call run in this order; ``tests/test_backend.py`` checks both. Where two modules
+hook the same call, the order below is the one the kit's behaviour depends on:
+
+- SQS ``CreateQueue``: ``fifo`` (a ``.fifo`` name goes with ``FifoQueue``) before ``limits``
+  (attribute ranges); ``ReceiveMessage``: ``fifo``, ``limits``, then ``retention``;
+  ``SendMessage``, ``SendMessageBatch``, ``SetQueueAttributes``: ``limits`` before ``retention``;
+- SNS ``Publish``: ``topics`` (the Subject) before ``email`` (expiring unconfirmed
+  subscriptions); ``Subscribe``: ``email`` (the endpoint) before ``filter_policies``.
+
 The server reports the list at ``/_course/health``.
 """
 
 from __future__ import annotations
 
 EXTENSIONS: tuple[str, ...] = (
-    "course.backend.awslambda.invoke",
-    "course.backend.mail.mailbox",
-    "course.backend.ses.account",
-    "course.backend.ses.destinations",
-    "course.backend.ses.dns",
-    "course.backend.ses.events",
-    "course.backend.ses.identities",
-    "course.backend.ses.identity_api",
-    "course.backend.ses.send_api",
-    "course.backend.ses.sending",
-    "course.backend.ses.smtp_endpoint",
-    "course.backend.ses.templates",
-    "course.backend.sns.delivery_api",
-    "course.backend.sns.email",
-    "course.backend.sns.filter_policy_api",
-    "course.backend.sqs.fifo",
-    "course.backend.sqs.limits",
-    "course.backend.sqs.receivers",
-    "course.backend.sqs.redrive",
-    "course.backend.sqs.retention",
+    # Amazon SQS
+    "course.backend.sqs.fifo",  # FIFO: 5-minute deduplication, sequence numbers, .fifo names, order
+    "course.backend.sqs.limits",  # AWS's limits on queue attributes, receives, sends and batches
+    "course.backend.sqs.receivers",  # which named client received each message (/_course/sqs/...)
+    "course.backend.sqs.redrive",  # StartMessageMoveTask & co; the queue's messages page
+    "course.backend.sqs.retention",  # expired messages deleted before every call on a queue
+    # Amazon SNS
+    "course.backend.sns.topics",  # the kit's fan-out in Topic.publish; Subject; topic counts
+    "course.backend.sns.email",  # email subscriptions pending until confirmed; confirm links
+    "course.backend.sns.filter_policies",  # FilterPolicy validated when it is set
+    # Amazon SES
+    "course.backend.ses.identities",  # the verification link and DKIM key pages
+    "course.backend.ses.identity_actions",  # v1/v2 identity calls: verification, DKIM, MAIL FROM
+    "course.backend.ses.account_actions",  # sandbox, quotas, statistics, production access
+    "course.backend.ses.destination_actions",  # configuration-set event destinations, v1 and v2
+    "course.backend.ses.send_actions",  # v1/v2 sends through the one sending path
+    "course.backend.ses.templates",  # v2 email templates on moto's v1 template store
+    "course.backend.ses.smtp_endpoint",  # the SMTP interface, started on first use; its log
+    # AWS Lambda
+    "course.backend.awslambda.invoke",  # Invoke runs the Python handler without Docker
+    # The mailbox
+    "course.backend.mail.mailbox",  # where every email lands: /_course/mailbox
 )

@@ -24,10 +24,16 @@ import json
 from typing import Any
 from urllib.parse import parse_qs
 
-from moto.awslambda.models import LambdaFunction, lambda_backends
+from moto.awslambda.models import LambdaFunction
 
 from course.backend.awslambda import runtime as lambda_runtime
-from course.backend.core.registry import ApiRequest, Reply, base_url, before, error, on_reset, page
+from course.backend.awslambda.exceptions import (
+    InvalidRequestContentException,
+    InvalidRuntimeException,
+    ResourceNotFoundException,
+)
+from course.backend.core import moto_state
+from course.backend.core.registry import ApiRequest, Reply, base_url, before, on_reset, page
 
 
 def _function(request: ApiRequest) -> Any | None:
@@ -40,14 +46,14 @@ def _function(request: ApiRequest) -> Any | None:
         if len(parts) == 8 and not qualifier:
             name, qualifier = ":".join(parts[:7]), parts[7]
     try:
-        storage = lambda_backends[request.account_id][region]._lambdas
-        return storage.get_function_by_name_or_arn_with_qualifier(name, qualifier)
+        return moto_state.lambda_function(request.account_id, region, name, qualifier)
     except Exception:
         return None
 
 
 @before("lambda", "Invoke")
 def invoke(request: ApiRequest) -> Reply:
+    """Run the function's handler (RequestResponse), queue it (Event) or only check (DryRun)."""
     fn = _function(request)
     if fn is None:
         name = request.params.get("FunctionName", "")
@@ -56,15 +62,13 @@ def invoke(request: ApiRequest) -> Reply:
             if str(name).startswith("arn:")
             else (f"arn:aws:lambda:{request.call.region}:{request.account_id}:function:{name}")
         )
-        return error(request.call, "ResourceNotFoundException", f"Function not found: {arn}", 404)
+        raise ResourceNotFoundException(f"Function not found: {arn}")
     try:
         event = json.loads(request.body) if request.body.strip() else {}
     except ValueError as exc:
-        return error(
-            request.call,
-            "InvalidRequestContentException",
-            f"Could not parse request body into json: {exc}",
-        )
+        raise InvalidRequestContentException(
+            f"Could not parse request body into json: {exc}"
+        ) from None
     kind = request.params.get("InvocationType") or "RequestResponse"
     version = [("X-Amz-Executed-Version", str(fn.version))]
     if kind == "DryRun":
@@ -76,7 +80,7 @@ def invoke(request: ApiRequest) -> Reply:
             return Reply(202, b"", [*version, ("x-amzn-RequestId", request_id)])
         result = lambda_runtime.invoke(fn, event, endpoint_url=endpoint)
     except lambda_runtime.UnsupportedFunction as exc:
-        return error(request.call, "InvalidRuntimeException", str(exc), 502)
+        raise InvalidRuntimeException(str(exc)) from None
     headers = [
         ("Content-Type", "application/json"),
         ("x-amzn-RequestId", result.request_id),

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from course.backend.core import clock
+from course.backend.core import clock, moto_state
 from course.backend.core.gate import opened
 from course.backend.core.registry import base_url
 from course.sandbox.bwrap import HOME, Sandbox
@@ -403,9 +403,6 @@ def _output_entries(output: str) -> list[str]:
     return entries
 
 
-_LOGS_LOCK = threading.Lock()
-
-
 def _write_logs(
     fn: Any,
     spec: dict[str, Any],
@@ -419,19 +416,15 @@ def _write_logs(
     invocation.log = "\n".join(lines) + "\n"
     if generation != _RUNS.generation:
         return  # the backend was reset while this ran: its logs belong to nobody now
-    from moto.logs.models import logs_backends
-
-    backend = logs_backends[fn.account_id][fn.region]
     start_ms = int(started_at * 1000)
     end_ms = max(start_ms, int(clock.now() * 1000))
     events = [
         {"timestamp": start_ms if i < len(lines) - 2 else end_ms, "message": line}
         for i, line in enumerate(lines)
     ]
-    with _LOGS_LOCK:
-        backend.ensure_log_group(spec["log_group_name"])
-        backend.create_log_stream(spec["log_group_name"], spec["log_stream_name"])
-        backend.put_log_events(spec["log_group_name"], spec["log_stream_name"], events)
+    moto_state.write_log_stream(
+        fn.account_id, fn.region, spec["log_group_name"], spec["log_stream_name"], events
+    )
 
 
 # ------------------------------------------------------------------------------- async runs

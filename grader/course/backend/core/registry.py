@@ -1,14 +1,22 @@
 """The registry through which the kit's backend adds to, or corrects, what moto does.
 
-An extension module (listed in ``course.backend.extensions``) registers functions with these
-decorators:
+An extension module (listed, in order, in ``course.backend.extensions``) registers functions
+with these decorators:
 
 - ``@before(service, action)``: runs before moto sees the call; returns a ``Reply`` to answer it
-  itself (an AWS error, or an operation moto lacks), or None to let moto answer.
+  itself (an operation moto lacks, or one it answers wrongly), or None to let moto answer.
 - ``@after(service, action)``: runs once moto has answered; sees the parsed response and may
   return a new ``Reply`` or act on the result (deliver a notification, say).
 - ``@page(prefix)``: serves a non-AWS HTTP path of the backend (the mailbox, a confirm link).
 - ``@on_reset``: clears the extension's own state when the backend is reset.
+
+A hook refuses a call by raising a ``course.backend.core.errors.ServiceError`` (each service's
+``exceptions.py`` has one class per AWS error code); ``run_before`` and ``run_after``, which the
+server calls, answer with that error in the call's wire protocol (``error_reply``). Hooks on the
+same call run in the order they were registered, which is the order of ``EXTENSIONS``: only
+modules listed there register ``@before`` and ``@after`` hooks, and no module imports one that
+does. ``success`` builds a successful reply in the call's protocol, ``json_reply`` one of the
+kit's own pages.
 
 Each extension pins the AWS behaviour it adds with a test that cites AWS's documentation.
 """
@@ -26,10 +34,8 @@ from xml.sax.saxutils import escape
 
 from botocore.model import Shape
 
-from course.backend.core.protocol import Call
-
-#: moto's default account: every credential the kit hands out maps to it.
-DEFAULT_ACCOUNT_ID = "123456789012"
+from course.backend.core.errors import ServiceError
+from course.backend.core.protocol import Call, parse_response
 
 
 @dataclass
@@ -42,6 +48,7 @@ class Reply:
 
     @property
     def header_dict(self) -> dict[str, str]:
+        """The headers by lower-case name."""
         return {k.lower(): v for k, v in self.headers}
 
 
@@ -56,6 +63,7 @@ class ApiRequest:
 
     @property
     def params(self) -> dict[str, Any]:
+        """The call's parameters, in boto3's shape."""
         return self.call.params
 
 
@@ -122,12 +130,35 @@ def base_url(environ: dict[str, Any] | None = None) -> str:
     return f"http://127.0.0.1:{os.environ.get('MOTO_PORT', '5000')}"
 
 
-def before_hooks(service: str, action: str) -> list[BeforeHook]:
-    return _before.get((service, action), [])
+def run_before(request: ApiRequest) -> Reply | None:
+    """Run the call's ``@before`` hooks in order: the first that returns a reply answers the
+    call, and one that raises a ``ServiceError`` answers with that AWS error; None when every
+    hook lets moto answer."""
+    for hook in _before.get((request.call.service, request.call.action), []):
+        try:
+            reply = hook(request)
+        except ServiceError as refused:
+            return error_reply(request.call, refused)
+        if reply is not None:
+            return reply
+    return None
 
 
-def after_hooks(service: str, action: str) -> list[AfterHook]:
-    return _after.get((service, action), [])
+def run_after(
+    request: ApiRequest, reply: Reply, parsed: dict[str, Any]
+) -> tuple[Reply, dict[str, Any]]:
+    """Run the call's ``@after`` hooks in order on moto's reply; a hook's new reply (or the AWS
+    error of a ``ServiceError`` it raises) replaces it for the hooks that follow. Returns the
+    final reply and its parsed response."""
+    for hook in _after.get((request.call.service, request.call.action), []):
+        try:
+            replaced = hook(request, reply, parsed)
+        except ServiceError as refused:
+            replaced = error_reply(request.call, refused)
+        if replaced is not None:
+            reply = replaced
+            parsed = parse_response(request.call, reply.status, reply.header_dict, reply.body)
+    return reply, parsed
 
 
 def find_page(path: str) -> PageHandler | None:
@@ -137,6 +168,7 @@ def find_page(path: str) -> PageHandler | None:
 
 
 def reset_all() -> None:
+    """Clear every extension's own state (``@on_reset``), in the order they registered."""
     for fn in _resets:
         fn()
 
@@ -153,9 +185,11 @@ def load_extensions(modules: Iterable[str]) -> list[str]:
 # ---------------------------------------------------------------- replies in each protocol
 
 
-def error(call: Call, code: str, message: str, status: int = 400, sender: bool = True) -> Reply:
-    """An AWS error reply in the wire protocol the call came in, as boto3 will parse it."""
-    fault = "Sender" if sender else "Receiver"
+def error_reply(call: Call, refused: ServiceError) -> Reply:
+    """``refused`` as an AWS error reply in the wire protocol the call came in, as boto3 parses
+    it: its code, message and HTTP status, and "Sender" or "Receiver" as its fault."""
+    code, message, status = refused.code, refused.message, refused.status
+    fault = "Sender" if refused.sender else "Receiver"
     request_id = str(uuid.uuid4())
     if call.protocol == "json":
         prefix = call.operation.metadata.get("targetPrefix", "") if call.operation else ""

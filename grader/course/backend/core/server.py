@@ -1,8 +1,14 @@
-"""The local AWS backend: moto's server with the kit's flow recorder and extensions in front.
+"""The local AWS backend's server: moto's WSGI app behind the kit's middleware, and ``main()``.
 
-Run as its own process (``python -m course.backend``); the kit talks to it over HTTP.
-Every AWS call is recorded on the server side, request and response, in boto3's shape, so the
-grader never depends on code running in the student's kernel.
+Run as its own process (``python -m course.backend``, which passes ``main`` the extension
+modules of ``course.backend.extensions`` by name); the kit talks to it over HTTP. For each AWS
+call the middleware (``CourseApp``) identifies the service and action
+(``course.backend.core.protocol``), lets the registry run the extensions' hooks around moto
+(``course.backend.core.registry.run_before`` and ``run_after``), and records the call, request
+and response in boto3's shape, in the format of ``course.flow`` (``call_entry``), so the grader
+never depends on code running in the student's kernel. The server imports no service package:
+it loads the extensions by name, and hands them what it fixes at start through
+``course.backend.core.settings`` (the SMTP port).
 
 The kit's own endpoints live under ``/_course/``:
 
@@ -33,21 +39,25 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from course.backend.core import clock, registry
+from course.backend.core import clock, moto_state, registry
 from course.backend.core.gate import open_gate
+from course.backend.core.moto_state import DEFAULT_ACCOUNT_ID
 from course.backend.core.protocol import Call, identify, parse_response
-from course.backend.core.registry import DEFAULT_ACCOUNT_ID, ApiRequest, Reply, json_reply
+from course.backend.core.registry import ApiRequest, Reply, json_reply
+from course.backend.core.settings import SETTINGS
+from course.flow import call_entry, flow_page
 
 ADMIN_HEADER = "X-Course-Admin"
 MAX_FLOW_ENTRIES = 100_000
 
 
 class FlowRecorder:
-    """Thread-safe, append-only record of API calls, numbered from 1."""
+    """Thread-safe, append-only record of API calls, numbered from 1; entries in the format of
+    ``course.flow``."""
 
     def __init__(self, limit: int = MAX_FLOW_ENTRIES) -> None:
         self._lock = threading.Lock()
-        self._entries: list[dict[str, Any]] = []
+        self._entries: list[tuple[int, dict[str, Any]]] = []  # (sequence number, entry)
         self._next = 1
         self._dropped = 0
         self._limit = limit
@@ -59,19 +69,23 @@ class FlowRecorder:
             self._next += 1
             return seq
 
-    def add(self, entry: dict[str, Any]) -> None:
+    def add(self, seq: int, entry: dict[str, Any]) -> None:
+        """Keep the entry of call ``seq``; a full record counts it as dropped instead."""
         with self._lock:
             if len(self._entries) >= self._limit:
                 self._dropped += 1
                 return
-            self._entries.append(entry)
+            self._entries.append((seq, entry))
 
     def since(self, seq: int) -> dict[str, Any]:
+        """The ``GET /_course/flow`` document of the calls numbered above ``seq``, in order."""
         with self._lock:
-            calls = sorted((e for e in self._entries if e["seq"] > seq), key=lambda e: e["seq"])
-            return {"calls": calls, "dropped": self._dropped, "next": self._next}
+            later = sorted((e for e in self._entries if e[0] > seq), key=lambda e: e[0])
+            calls = [entry for _, entry in later]
+            return flow_page(calls, self._dropped, self._next)
 
     def clear(self) -> None:
+        """Forget every call and start numbering from 1 again."""
         with self._lock:
             self._entries.clear()
             self._next = 1
@@ -138,9 +152,7 @@ class CourseApp:
 
     def reset(self) -> None:
         """Wipe moto's state, the extensions' state and the flow record."""
-        from moto.moto_api._internal.models import moto_api_backend
-
-        moto_api_backend.reset()
+        moto_state.reset()
         clock.reset()
         registry.reset_all()
         self.flow.clear()
@@ -159,22 +171,14 @@ class CourseApp:
         started = clock.now()
         # Every credential the kit hands out maps to moto's default account.
         request = ApiRequest(call, DEFAULT_ACCOUNT_ID, environ, body)
-        reply = None
-        for hook in registry.before_hooks(call.service, call.action):
-            reply = hook(request)
-            if reply is not None:
-                break
+        reply = registry.run_before(request)
         if reply is None:
             reply = self._moto_reply(environ, body)
             parsed = parse_response(call, reply.status, reply.header_dict, reply.body)
-            for hook in registry.after_hooks(call.service, call.action):
-                replaced = hook(request, reply, parsed)
-                if replaced is not None:
-                    reply = replaced
-                    parsed = parse_response(call, reply.status, reply.header_dict, reply.body)
+            reply, parsed = registry.run_after(request, reply, parsed)
         else:
             parsed = parse_response(call, reply.status, reply.header_dict, reply.body)
-        self.flow.add(_entry(seq, call, started, reply.status, parsed))
+        self.flow.add(seq, _entry(seq, call, started, reply.status, parsed))
         return reply
 
     def _moto_reply(self, environ: dict[str, Any], body: bytes) -> Reply:
@@ -198,22 +202,19 @@ class CourseApp:
 def _entry(
     seq: int, call: Call, started: float, status: int, parsed: dict[str, Any]
 ) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "seq": seq,
-        "service": call.service,
-        "action": call.action,
-        "region": call.region,
-        "protocol": call.protocol,
-        "started": started,
-        "ended": clock.now(),
-        "status": status,
-        "request": call.params,
-        "response": parsed,
-    }
-    if status >= 400:
-        err = parsed.get("Error", {}) if isinstance(parsed, dict) else {}
-        entry["error"] = {"code": err.get("Code", ""), "message": err.get("Message", "")}
-    return entry
+    """The flow record's entry for ``call``, which ends now."""
+    return call_entry(
+        seq=seq,
+        service=call.service,
+        action=call.action,
+        region=call.region,
+        protocol=call.protocol,
+        started=started,
+        ended=clock.now(),
+        status=status,
+        request=call.params,
+        response=parsed,
+    )
 
 
 def _headers(environ: dict[str, Any]) -> dict[str, str]:
@@ -283,7 +284,7 @@ def main(argv: list[str] | None = None, extensions: Iterable[str] = ()) -> None:
         # A sandbox learns the backend's ports when it is made, so SMTP's port is fixed now
         # (the server itself still starts on first use).
         smtp_port = _free_port(args.host)
-        os.environ["COURSE_SMTP_PORT"] = str(smtp_port)
+        SETTINGS.smtp_port = smtp_port
         open_gate(args.gate, [port, smtp_port])
         ready["smtp_port"] = smtp_port
     if args.parent_pid:

@@ -12,9 +12,10 @@ moto has no GetAccount or PutAccountDetails (HTTP 404) and enforces no quota. AW
   it (``GetAccount`` → ``Details.ReviewDetails.Status`` PENDING, then GRANTED or DENIED) and
   answers the contacts by email; a second request while one is pending is a ConflictException.
 
-SES v1 (GetSendQuota, GetAccountSendingEnabled) and v2 (GetAccount) read this one state. The
-review takes ``REVIEW_SECONDS`` on the backend's clock (AWS: about a day) and is decided by
-``course.rules.ses_review``.
+SES v1 (GetSendQuota, GetAccountSendingEnabled) and v2 (GetAccount) read this one state
+(``course.backend.ses.account_actions`` answers them); every send is admitted here
+(``AccountStore.admit``). The review takes ``REVIEW_SECONDS`` on the backend's clock (AWS: about
+a day) and is decided by ``course.rules.ses_review``.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from course.backend.core import clock
-from course.backend.core.registry import ApiRequest, Reply, before, error, on_reset, success
+from course.backend.core.registry import on_reset
 from course.backend.mail.mailbox import MAILBOX
-from course.rules.ses_review import CONTACT_LANGUAGES, MAIL_TYPES, Review, review
+from course.rules.ses_review import Review, review
 
 SANDBOX_QUOTA, SANDBOX_RATE = 200.0, 1.0
 #: AWS sets a production quota per use case; 50,000 a day at 14 a second is a common start.
@@ -157,10 +158,8 @@ def _write_to_contacts(account: Account, region: str, outcome: Review) -> None:
     MAILBOX.deliver(source="ses", sender=REVIEW_SENDER, recipients=to, subject=subject, text=text)
 
 
-# ------------------------------------------------------------------ SES v1
-
-
-def _quota(account: Account) -> dict[str, float]:
+def quota(account: Account) -> dict[str, float]:
+    """The account's sending quota as SES reports it (GetSendQuota, GetAccount's SendQuota)."""
     return {
         "Max24HourSend": account.max24,
         "MaxSendRate": account.max_rate,
@@ -168,91 +167,10 @@ def _quota(account: Account) -> dict[str, float]:
     }
 
 
-@before("ses", "GetSendQuota")
-def get_send_quota(request: ApiRequest) -> Reply:
-    return success(request.call, _quota(ACCOUNTS.get(request.account_id, request.call.region)))
-
-
-@before("ses", "GetAccountSendingEnabled")
-def get_account_sending_enabled(request: ApiRequest) -> Reply:
-    account = ACCOUNTS.get(request.account_id, request.call.region)
-    return success(request.call, {"Enabled": account.sending_enabled})
-
-
-@before("ses", "UpdateAccountSendingEnabled")
-def update_account_sending_enabled(request: ApiRequest) -> Reply:
-    account = ACCOUNTS.get(request.account_id, request.call.region)
-    account.sending_enabled = bool(request.params.get("Enabled", False))
-    return success(request.call, {})
-
-
-# ------------------------------------------------------------------ SES v2
-
-
-@before("sesv2", "PutAccountSendingAttributes")
-def put_account_sending_attributes(request: ApiRequest) -> Reply:
-    account = ACCOUNTS.get(request.account_id, request.call.region)
-    account.sending_enabled = bool(request.params.get("SendingEnabled", False))
-    return success(request.call, {})
-
-
-@before("sesv2", "GetAccount")
-def get_account(request: ApiRequest) -> Reply:
-    account = ACCOUNTS.get(request.account_id, request.call.region)
-    output: dict[str, Any] = {
-        "DedicatedIpAutoWarmupEnabled": False,
-        "EnforcementStatus": "HEALTHY",
-        "ProductionAccessEnabled": account.production,
-        "SendQuota": _quota(account),
-        "SendingEnabled": account.sending_enabled,
-    }
-    if account.details is not None:
-        details = dict(account.details)
-        if account.review_status:
-            details["ReviewDetails"] = {"Status": account.review_status, "CaseId": account.case_id}
-        output["Details"] = details
-    return success(request.call, output)
-
-
-DETAIL_FIELDS = (
-    "MailType",
-    "WebsiteURL",
-    "ContactLanguage",
-    "UseCaseDescription",
-    "AdditionalContactEmailAddresses",
-)
-
-
-@before("sesv2", "PutAccountDetails")
-def put_account_details(request: ApiRequest) -> Reply:
-    """Record the request; with ProductionAccessEnabled, open a review (PENDING)."""
-    params = request.params
-    if params.get("MailType") not in MAIL_TYPES:
-        return error(
-            request.call,
-            "BadRequestException",
-            f"MailType must be one of {', '.join(MAIL_TYPES)}.",
-        )
-    if params.get("ContactLanguage", "EN") not in CONTACT_LANGUAGES:
-        return error(request.call, "BadRequestException", "ContactLanguage must be EN or JA.")
-    if len(params.get("AdditionalContactEmailAddresses") or []) > 4:
-        return error(
-            request.call, "BadRequestException", "You can give at most 4 additional contacts."
-        )
-    with ACCOUNTS.lock:
-        account = ACCOUNTS.get(request.account_id, request.call.region)
-        if account.review_status == "PENDING":
-            return error(
-                request.call,
-                "ConflictException",
-                f"A review of your account details is already in progress (case "
-                f"{account.case_id}); wait for its outcome before submitting again.",
-                status=409,
-            )
-        account.details = {k: params[k] for k in DETAIL_FIELDS if k in params}
-        if params.get("ProductionAccessEnabled") is True and not account.production:
-            account.case_id = str(secrets.randbelow(9 * 10**9) + 10**9)
-            account.review_status = "PENDING"
-            account.review_submitted = clock.now()
-            account.review_outcome = review(params)
-    return success(request.call, {})
+def open_review(account: Account, details: dict[str, Any]) -> None:
+    """Open a production-access review of ``details`` (PutAccountDetails' parameters): PENDING
+    now, decided once ``REVIEW_SECONDS`` have passed. Call it holding ``ACCOUNTS.lock``."""
+    account.case_id = str(secrets.randbelow(9 * 10**9) + 10**9)
+    account.review_status = "PENDING"
+    account.review_submitted = clock.now()
+    account.review_outcome = review(details)

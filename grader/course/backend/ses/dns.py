@@ -11,15 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-#: moto keeps Route 53 (a global service) under the partition name.
-PARTITION = "aws"
+from course.backend.core import moto_state
 
 
 def _zones(account_id: str) -> list[Any]:
-    from moto.route53.models import route53_backends
-
     try:
-        backend = route53_backends[account_id][PARTITION]
+        backend = moto_state.route53(account_id)
     except KeyError:
         return []
     return [z for z in backend.zones.values() if not z.private_zone]

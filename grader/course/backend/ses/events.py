@@ -11,14 +11,15 @@
 - An identity's SNS notification topics (``SetIdentityNotificationTopic``) get the notification
   records, and bounces and complaints are forwarded by email to the sender unless feedback
   forwarding is off (https://docs.aws.amazon.com/ses/latest/dg/monitor-sending-activity-using-notifications-email.html).
-- ``GetSendStatistics`` counts delivery attempts, bounces, complaints and rejects.
+- ``STATISTICS`` counts delivery attempts, bounces, complaints and rejects, for
+  ``GetSendStatistics`` (answered in ``course.backend.ses.account_actions``).
 
 SNS delivery: each record is published to its topic from a background thread (SES publishes
 asynchronously) through moto's SNS backend, ``publish(message, arn=topic)``. That is the path
 every message to a topic takes inside the backend: the kit's SNS extension replaces moto's topic
-fan-out (``ext.sns_delivery``), so the same delivery rules apply as to a learner's Publish (an SQS
-subscription needs a queue policy that lets the topic send). It is not an API call of the
-learner's, so, as on AWS, it is not in the learner's recorded flow.
+fan-out (``course.backend.sns.topics``), so the same delivery rules apply as to a learner's
+Publish (an SQS subscription needs a queue policy that lets the topic send). It is not an API
+call of the learner's, so, as on AWS, it is not in the learner's recorded flow.
 """
 
 from __future__ import annotations
@@ -31,11 +32,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from course.backend.core import clock
-from course.backend.core.registry import ApiRequest, Reply, before, on_reset, success
+from course.backend.core import moto_state
+from course.backend.core.registry import on_reset
 from course.backend.mail.mailbox import MAILBOX
 from course.backend.ses.destinations import DESTINATIONS
-from course.backend.ses.identities import _moto_backend, address_of, is_simulator
+from course.backend.ses.identities import address_of, is_simulator, notification_topics
 
 EVENT_NAME = {"SEND": "Send", "DELIVERY": "Delivery", "BOUNCE": "Bounce", "COMPLAINT": "Complaint"}
 MAILER_DAEMON = "MAILER-DAEMON@amazonses.com"
@@ -60,6 +61,7 @@ class SentMessage:
 
 
 def iso(ts: float) -> str:
+    """An ISO 8601 UTC timestamp with milliseconds, as SES writes them in events."""
     moment = datetime.datetime.fromtimestamp(ts, tz=datetime.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
@@ -227,10 +229,7 @@ def record(sent: SentMessage) -> None:
 
 
 def _identity_topics(sent: SentMessage) -> dict[str, Any]:
-    try:
-        config = _moto_backend(sent.account_id, sent.region).sns_topics.get(sent.identity, {})
-    except KeyError:
-        config = {}
+    config = notification_topics(sent.account_id, sent.region, sent.identity)
     found = {k: v for k, v in config.items() if k in ("Bounce", "Complaint", "Delivery")}
     found["forwarding"] = config.get("feedback_forwarding_enabled", True)
     return found
@@ -273,6 +272,10 @@ def _forward_feedback(sent: SentMessage, grouped: dict[str, list[str]], forwardi
             )
 
 
+#: GetSendStatistics covers the last two weeks, in 15-minute intervals.
+STATISTICS_WINDOW, STATISTICS_INTERVAL = 14 * 24 * 3600, 900
+
+
 class Statistics:
     """Per account and region: one entry per accepted message, for GetSendStatistics."""
 
@@ -281,8 +284,33 @@ class Statistics:
         self.entries: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
     def clear(self) -> None:
+        """Forget every entry (backend reset)."""
         with self.lock:
             self.entries.clear()
+
+    def data_points(self, account_id: str, region: str, now: float) -> list[dict[str, Any]]:
+        """GetSendStatistics' data points at ``now``: one per 15-minute interval of the last
+        two weeks with activity, oldest first, each summing its messages' counts."""
+        buckets: dict[int, dict[str, Any]] = {}
+        with self.lock:
+            entries = list(self.entries.get((account_id, region), []))
+        for entry in entries:
+            if now - entry["time"] > STATISTICS_WINDOW:
+                continue
+            start = int(entry["time"] // STATISTICS_INTERVAL * STATISTICS_INTERVAL)
+            point = buckets.setdefault(
+                start,
+                {
+                    "Timestamp": iso(start),
+                    "DeliveryAttempts": 0,
+                    "Bounces": 0,
+                    "Complaints": 0,
+                    "Rejects": 0,
+                },
+            )
+            for key in ("DeliveryAttempts", "Bounces", "Complaints", "Rejects"):
+                point[key] += entry[key]
+        return [buckets[k] for k in sorted(buckets)]
 
 
 STATISTICS = Statistics()
@@ -300,33 +328,6 @@ def _count(sent: SentMessage, grouped: dict[str, list[str]]) -> None:
                 "Rejects": 0,
             }
         )
-
-
-@before("ses", "GetSendStatistics")
-def get_send_statistics(request: ApiRequest) -> Reply:
-    """Data points of the last two weeks, one per 15-minute interval with activity."""
-    now = clock.now()
-    buckets: dict[int, dict[str, Any]] = {}
-    with STATISTICS.lock:
-        entries = list(STATISTICS.entries.get((request.account_id, request.call.region), []))
-    for entry in entries:
-        if now - entry["time"] > 14 * 24 * 3600:
-            continue
-        start = int(entry["time"] // 900 * 900)
-        point = buckets.setdefault(
-            start,
-            {
-                "Timestamp": iso(start),
-                "DeliveryAttempts": 0,
-                "Bounces": 0,
-                "Complaints": 0,
-                "Rejects": 0,
-            },
-        )
-        for key in ("DeliveryAttempts", "Bounces", "Complaints", "Rejects"):
-            point[key] += entry[key]
-    points = [buckets[k] for k in sorted(buckets)]
-    return success(request.call, {"SendDataPoints": points})
 
 
 # ------------------------------------------------------------------ publishing to SNS
@@ -365,10 +366,8 @@ class Publisher:
 
     def publish(self, region: str, topic_arn: str, message: str) -> None:
         """Publish as SNS does for any sender: through moto's topic, whose fan-out is the kit's."""
-        from moto.sns.models import sns_backends
-
         account_id = topic_arn.split(":")[4]
-        sns_backends[account_id][region].publish(message, arn=topic_arn)
+        moto_state.sns(account_id, region).publish(message, arn=topic_arn)
 
 
 PUBLISHER = Publisher()

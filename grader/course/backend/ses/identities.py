@@ -12,9 +12,11 @@ moto marks every identity verified the moment it is created. AWS does not
 - a custom **MAIL FROM** domain (a subdomain of the identity's domain) is in use once SES finds
   exactly one MX record pointing at ``feedback-smtp.<region>.amazonses.com``.
 
-DNS here is moto's Route 53 (``ses_dns``). Statuses are evaluated lazily, on the backend's clock,
-whenever an identity is read or used to send. This module keeps the state; ``ses_identity_api``
-answers the API calls. moto still stores each identity (tags and policies stay moto's).
+DNS here is moto's Route 53 (``course.backend.ses.dns``). Statuses are evaluated lazily, on the
+backend's clock, whenever an identity is read or used to send. This module keeps the state, and
+serves the links SES mails and hosts (``/_course/ses/verify``, ``/_course/ses/dkim/<token>``);
+``course.backend.ses.identity_actions`` answers the API calls. moto still stores each identity
+(tags, policies and notification topics stay moto's).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import parse_qs
 
-from course.backend.core import clock
+from course.backend.core import clock, moto_state
 from course.backend.core.registry import Reply, on_reset, page
 from course.backend.mail.mailbox import MAILBOX
 from course.backend.ses import dns as ses_dns
@@ -369,21 +371,25 @@ def signing_identity(account_id: str, region: str, address: str) -> Identity | N
     return None
 
 
-def _moto_backend(account_id: str, region: str) -> Any:
-    from moto.ses.models import ses_backends
-
-    return ses_backends[account_id][region]
-
-
 def _moto_names(account_id: str, region: str) -> list[str]:
     try:
-        return [normalize(n) for n in _moto_backend(account_id, region).email_identities]
+        return [normalize(n) for n in moto_state.ses(account_id, region).email_identities]
     except KeyError:
         return []
 
 
 def _in_moto(account_id: str, region: str, name: str) -> bool:
     return name in _moto_names(account_id, region)
+
+
+def notification_topics(account_id: str, region: str, identity: str) -> dict[str, Any]:
+    """The identity's notification settings as moto keeps them (SetIdentityNotificationTopic,
+    feedback forwarding): topic ARNs by "Bounce", "Complaint" and "Delivery", and
+    ``feedback_forwarding_enabled``; empty when none was set."""
+    try:
+        return dict(moto_state.ses(account_id, region).sns_topics.get(identity, {}))
+    except KeyError:
+        return {}
 
 
 @cache

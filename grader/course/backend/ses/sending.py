@@ -1,5 +1,8 @@
 """The one path every SES message takes, from the v1 API, the v2 API or SMTP.
 
+Before it, a message is built: ``compose`` makes the MIME message of a formatted email, and
+``render`` fills an email template (``stored_template`` finds one in moto's store).
+
 In order, as AWS applies them:
 
 1. the sender (Source/MAIL FROM, the From, Sender and Return-Path addresses) must be a verified
@@ -13,25 +16,27 @@ In order, as AWS applies them:
    failure is REJECT_MESSAGE (``MailFromDomainNotVerified``,
    https://docs.aws.amazon.com/ses/latest/dg/mail-from.html); otherwise the bounce address is
    on ``amazonses.com``;
-4. the account's sending rate and daily quota (``ses_account.ACCOUNTS.admit``).
+4. the account's sending rate and daily quota (``course.backend.ses.account.ACCOUNTS.admit``).
 
 An accepted message gets an SES message id, ``Message-ID``/``Date`` headers if it has none, loses
 its ``Bcc`` and ``X-SES-*`` headers, is DKIM-signed with the domain's Easy DKIM key when the
 domain signs (a real RFC 6376 signature made with dkimpy, selector = the first DKIM token), and
 lands in the kit's mailbox for every recipient that is not the mailbox simulator. Then
-``ses_events.record`` publishes what happened.
+``course.backend.ses.events.record`` publishes what happened.
 """
 
 from __future__ import annotations
 
 import email
 import email.policy
+import json
 import uuid
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses
+from typing import Any
 
-from course.backend.core import clock
+from course.backend.core import clock, moto_state
 from course.backend.mail.mailbox import MAILBOX
 from course.backend.ses.account import ACCOUNTS
 from course.backend.ses.destinations import config_set_exists
@@ -61,7 +66,8 @@ SIGNED_HEADERS = (
 
 
 class Rejection(Exception):
-    """SES refuses the message: ``kind`` is unverified, config-set, mail-from or invalid."""
+    """SES refuses the message: ``kind`` is unverified, config-set, mail-from, template or
+    invalid (each API answers it with its own error code)."""
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
@@ -118,6 +124,33 @@ def compose(
     return message.as_bytes()
 
 
+def stored_template(account_id: str, region: str, name: str) -> dict[str, Any]:
+    """The email template ``name`` in moto's store (v1's shape); ``Rejection`` if none."""
+    template = moto_state.ses_templates(account_id, region).get(name)
+    if template is None:
+        raise Rejection("template", f"Template {name} does not exist.")
+    return template
+
+
+def render(template: dict[str, str], data: str) -> tuple[str, str | None, str | None]:
+    """(subject, text, html) of a template filled with JSON ``data`` (moto's renderer); a
+    ``Rejection`` ("invalid") when the data is not JSON or does not fill the template."""
+    from moto.ses.template import parse_template
+
+    try:
+        values = json.loads(data or "{}")
+    except ValueError:
+        raise Rejection("invalid", "Template rendering data is invalid.") from None
+    try:
+        parts = [
+            parse_template(str(template[key]), values) if template.get(key) else None
+            for key in ("subject_part", "text_part", "html_part")
+        ]
+    except Exception as exc:
+        raise Rejection("invalid", f"Template rendering failed: {exc}") from None
+    return parts[0] or "", parts[1], parts[2]
+
+
 def _addresses(message: email.message.Message, *names: str) -> list[str]:
     values = [str(v) for name in names for v in (message.get_all(name) or [])]
     return [addr for _, addr in getaddresses(values) if addr]
@@ -137,7 +170,7 @@ def new_message_id(now: float) -> str:
 def submit(sub: Submission) -> str:
     """Check, sign, deliver and record one message; returns its SES message id.
 
-    Raises ``Rejection`` or ``ses_account.SendingRefused``.
+    Raises ``Rejection`` or ``course.backend.ses.account.SendingRefused``.
     """
     message = email.message_from_bytes(sub.raw, policy=email.policy.default)
     from_addresses = _addresses(message, "From")

@@ -1,9 +1,11 @@
 """Wire the backend's SMTP server (``course.backend.ses.smtp``) to IAM and to SES's sending path.
 
-The server listens on a free loopback port. A notebook finds it at ``GET /_course/ses/smtp``
-(JSON: host, port, region, and the AWS endpoint it stands for), the only way to learn the port,
-so the server starts on that page's first request: a backend whose lab sends no mail over SMTP
-(the grader starts one per submission) never pays for its TLS key, its thread and its socket.
+The server listens on a loopback port: the one the backend's server fixed at start when it
+serves a gate (``course.backend.core.settings``), else a free one. A notebook finds it at
+``GET /_course/ses/smtp`` (JSON: host, port, region, and the AWS endpoint it stands for), the
+only way to learn the port, so the server starts on that page's first request: a backend whose
+lab sends no mail over SMTP (the grader starts one per submission) never pays for its TLS key,
+its thread and its socket.
 
 - AUTH: the user name is an IAM access key id of an active key in moto's IAM; the password
   must be that key's SMTP password for us-east-1 (AWS's derivation; SMTP credentials are per
@@ -11,9 +13,9 @@ so the server starts on that page's first request: a backend whose lab sends no 
   ``535 Authentication Credentials Invalid``.
 - The key's IAM user needs ``ses:SendRawEmail`` (AWS's policy for SMTP users); inline, attached
   and group policies are read, an explicit Deny wins. Otherwise ``554 Access denied``.
-- Each message then goes through ``ses_sending.submit`` (sandbox, verified senders, quotas,
-  DKIM, mailbox with source "smtp", events); ``X-SES-CONFIGURATION-SET`` picks a configuration
-  set.
+- Each message then goes through ``course.backend.ses.sending.submit`` (sandbox, verified
+  senders, quotas, DKIM, mailbox with source "smtp", events); ``X-SES-CONFIGURATION-SET`` picks
+  a configuration set.
 """
 
 from __future__ import annotations
@@ -21,14 +23,13 @@ from __future__ import annotations
 import fnmatch
 import hmac
 import json
-import os
 import threading
 from typing import Any
 
-from moto.core import DEFAULT_ACCOUNT_ID
-
-from course.backend.core import clock
+from course.backend.core import clock, moto_state
+from course.backend.core.moto_state import DEFAULT_ACCOUNT_ID
 from course.backend.core.registry import Reply, json_reply, on_reset, page
+from course.backend.core.settings import SETTINGS
 from course.backend.ses.account import SendingRefused
 from course.backend.ses.sending import Rejection, Submission, submit
 from course.backend.ses.smtp import Principal, Refused, SmtpServer, smtp_password
@@ -45,14 +46,17 @@ class SessionLog:
         self._entries: list[dict[str, Any]] = []
 
     def add(self, event: str, **details: Any) -> None:
+        """Append one event (``auth`` or ``message``) with its details, at the clock's time."""
         with self._lock:
             self._entries.append({"time": clock.now(), "event": event, **details})
 
     def entries(self) -> list[dict[str, Any]]:
+        """Every event so far, oldest first."""
         with self._lock:
             return list(self._entries)
 
     def clear(self) -> None:
+        """Forget every event (backend reset)."""
         with self._lock:
             self._entries.clear()
 
@@ -61,16 +65,10 @@ LOG = SessionLog()
 on_reset(LOG.clear)
 
 
-def _iam(account_id: str) -> Any:
-    from moto.iam.models import iam_backends
-
-    return iam_backends[account_id]["aws"]
-
-
 def authenticate(username: str, password: str) -> Principal | None:
     """The IAM user owning active access key ``username``, if ``password`` is its SMTP password."""
     try:
-        users = list(_iam(DEFAULT_ACCOUNT_ID).users.values())
+        users = list(moto_state.iam(DEFAULT_ACCOUNT_ID).users.values())
     except KeyError:
         return None
     for user in users:
@@ -112,7 +110,7 @@ def _statements(document: Any) -> list[dict[str, Any]]:
 
 def allowed(principal: Principal, action: str = "ses:SendRawEmail") -> bool:
     """Whether the user's IAM policies allow ``action`` (an explicit Deny wins)."""
-    backend = _iam(principal.account_id)
+    backend = moto_state.iam(principal.account_id)
     user = next((u for u in backend.users.values() if u.arn == principal.user_arn), None)
     if user is None:
         return False
@@ -184,8 +182,7 @@ def server() -> SmtpServer:
     global _server
     with _server_lock:
         if _server is None:
-            port = int(os.environ.get("COURSE_SMTP_PORT") or 0)
-            _server = SmtpServer(authenticate, deliver).start(port=port)
+            _server = SmtpServer(authenticate, deliver).start(port=SETTINGS.smtp_port)
         return _server
 
 

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from course.backend.core import clock
-from course.backend.core.registry import ApiRequest, Reply, before, error, success
-from course.backend.ses.send_api import render
-from course.backend.ses.sending import Rejection, compose
+from course.backend.core import clock, moto_state
+from course.backend.core.registry import ApiRequest, Reply, before, success
+from course.backend.ses.exceptions import (
+    AlreadyExistsException,
+    BadRequestException,
+    NotFoundException,
+)
+from course.backend.ses.sending import Rejection, compose, render
 
 
 def _templates(request: ApiRequest) -> dict[str, dict[str, Any]]:
-    from moto.ses.models import ses_backends
-
-    return ses_backends[request.account_id][request.call.region].templates
+    return moto_state.ses_templates(request.account_id, request.call.region)
 
 
-def _missing(request: ApiRequest, name: str) -> Reply:
-    return error(request.call, "NotFoundException", f"Template {name} does not exist.", 404)
+def _missing(name: str) -> NotFoundException:
+    return NotFoundException(f"Template {name} does not exist.")
 
 
 def _stored(name: str, content: dict[str, str]) -> dict[str, Any]:
@@ -46,43 +48,48 @@ def _content(template: dict[str, Any]) -> dict[str, str]:
 
 @before("sesv2", "CreateEmailTemplate")
 def create_email_template(request: ApiRequest) -> Reply:
+    """Store a new template (in moto's v1 store); one of that name exists already: refused."""
     name = request.params.get("TemplateName", "")
     templates = _templates(request)
     if name in templates:
-        return error(request.call, "AlreadyExistsException", f"Template {name} already exists.")
+        raise AlreadyExistsException(f"Template {name} already exists.")
     templates[name] = _stored(name, request.params.get("TemplateContent") or {})
     return success(request.call, {})
 
 
 @before("sesv2", "UpdateEmailTemplate")
 def update_email_template(request: ApiRequest) -> Reply:
+    """Replace a template's content."""
     name = request.params.get("TemplateName", "")
     templates = _templates(request)
     if name not in templates:
-        return _missing(request, name)
+        raise _missing(name)
     templates[name] = _stored(name, request.params.get("TemplateContent") or {})
     return success(request.call, {})
 
 
 @before("sesv2", "GetEmailTemplate")
 def get_email_template(request: ApiRequest) -> Reply:
+    """A template's subject, text and HTML parts."""
     name = request.params.get("TemplateName", "")
     template = _templates(request).get(name)
     if template is None:
-        return _missing(request, name)
+        raise _missing(name)
     return success(request.call, {"TemplateName": name, "TemplateContent": _content(template)})
 
 
 @before("sesv2", "DeleteEmailTemplate")
 def delete_email_template(request: ApiRequest) -> Reply:
+    """Delete a template."""
     name = request.params.get("TemplateName", "")
     if _templates(request).pop(name, None) is None:
-        return _missing(request, name)
+        raise _missing(name)
     return success(request.call, {})
 
 
 @before("sesv2", "ListEmailTemplates")
 def list_email_templates(request: ApiRequest) -> Reply:
+    """Template names and creation times, by name, paged with PageSize and NextToken."""
     size = int(request.params.get("PageSize") or 10)
     templates = _templates(request)
     names = sorted(templates)
@@ -108,14 +115,15 @@ def _created(template: dict[str, Any]) -> float:
 
 @before("sesv2", "TestRenderEmailTemplate")
 def test_render_email_template(request: ApiRequest) -> Reply:
+    """The MIME message a template filled with TemplateData makes."""
     name = request.params.get("TemplateName", "")
     template = _templates(request).get(name)
     if template is None:
-        return _missing(request, name)
+        raise _missing(name)
     try:
         subject, text, html = render(template, request.params.get("TemplateData", "{}"))
     except Rejection as exc:
-        return error(request.call, "BadRequestException", exc.message)
+        raise BadRequestException(exc.message) from None
     rendered = compose(
         source="", to=[], cc=[], reply_to=[], subject=subject, text=text, html=html
     ).decode("utf-8", "replace")

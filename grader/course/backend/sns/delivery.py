@@ -1,15 +1,16 @@
 """SNS fan-out as AWS does it: filter policies, resource permissions, metrics, delivery logs.
 
 moto's ``Topic.publish`` hands each message to every subscription, ignores permissions, runs
-Lambda only in Docker and sends no email. The kit replaces it (``ext/sns_delivery`` installs
-``publish``): for each subscription of the topic
+Lambda only in Docker and sends no email. The kit replaces it (``course.backend.sns.topics``
+installs ``publish``): for each subscription of the topic
 
 1. a subscription still pending confirmation gets nothing;
-2. the filter policy (``sns_filter``) decides, on attributes or on the body;
+2. the filter policy (``course.rules.filter_policy``) decides, on attributes or on the body;
 3. an SQS queue gets the message only if its policy allows ``sqs:SendMessage`` from the
    topic, a Lambda function only if its policy allows ``sns.amazonaws.com`` to invoke it;
 4. the message is delivered: SQS envelope (or raw), Lambda event (run asynchronously by
-   ``lambda_runtime``), email to the backend's mailbox; other protocols as moto does.
+   ``course.backend.awslambda.runtime``), email to the backend's mailbox; other protocols as
+   moto does (its own ``Subscription.publish``, kept in ``MOTO_SUBSCRIPTION_PUBLISH``).
 
 Each outcome is counted in CloudWatch (``AWS/SNS``, dimension ``TopicName``):
 NumberOfMessagesPublished, PublishSize, NumberOfNotificationsDelivered,
@@ -35,14 +36,28 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from moto.sns.models import Subscription
+
 from course.backend.awslambda import runtime as lambda_runtime
-from course.backend.core import clock
+from course.backend.awslambda.exceptions import (
+    AccessDeniedException,
+    InvalidParameterValueException,
+    ResourceNotFoundException,
+)
+from course.backend.core import clock, moto_state
+from course.backend.core.errors import ServiceError
+from course.backend.mail.mailbox import MAILBOX
 from course.backend.sns import messages as sns_messages
 from course.backend.sns import subscriptions as sns_subscriptions
+from course.backend.sns.exceptions import InvalidParameter
+from course.backend.sqs.exceptions import AccessDenied, NonExistentQueue
 from course.rules import filter_policy as sns_filter
 from course.rules.resource_policy import Request, allows
 
 SNS_PRINCIPAL = "sns.amazonaws.com"
+#: moto's own per-subscription delivery, kept before anything can replace it, for the protocols
+#: the kit does not deliver itself (HTTP, SMS, application, Firehose).
+MOTO_SUBSCRIPTION_PUBLISH = Subscription.publish
 _FEEDBACK_PREFIX = {"sqs": "sqs", "lambda": "lambda", "http": "http", "https": "http"}
 
 
@@ -226,37 +241,10 @@ def _notification(publication: Publication, message: str, unsubscribe: str, base
 
 
 def _to_queue(subscription: Any, publication: Publication, message: str) -> Outcome:
-    from moto.sqs.exceptions import QueueDoesNotExist
-    from moto.sqs.models import sqs_backends
-
-    parts = subscription.endpoint.split(":")
-    if len(parts) != 6:
-        return Outcome("failed", _sqs_error("InvalidParameter", "bad queue ARN"), 400)
-    backend = sqs_backends[parts[4]][parts[3]]
     try:
-        queue = backend.get_queue(parts[5])
-    except QueueDoesNotExist:
-        return Outcome(
-            "failed",
-            _sqs_error("AWS.SimpleQueueService.NonExistentQueue", "The queue does not exist."),
-            400,
-        )
-    request = Request(
-        SNS_PRINCIPAL,
-        "sqs:SendMessage",
-        queue.queue_arn,
-        {"aws:SourceArn": publication.topic.arn, "aws:SourceAccount": publication.topic.account_id},
-    )
-    if not allows(queue.policy, request):
-        return Outcome(
-            "failed",
-            _sqs_error(
-                "AccessDenied",
-                f"Access to the resource https://sqs.{parts[3]}.amazonaws.com/{parts[4]}/"
-                f"{parts[5]} is denied.",
-            ),
-            403,
-        )
+        backend, queue = _permitted_queue(subscription.endpoint, publication)
+    except ServiceError as refused:
+        return Outcome("failed", _sqs_error(refused), refused.status)
     raw = str(subscription.attributes.get("RawMessageDelivery", "")).lower() == "true"
     if raw:
         body, attributes = message, _sqs_attributes(publication.attributes)
@@ -265,7 +253,7 @@ def _to_queue(subscription: Any, publication: Publication, message: str) -> Outc
         unsubscribe = sns_messages.unsubscribe_link(base, subscription.arn)
         body, attributes = _notification(publication, message, unsubscribe, base), {}
     sent = backend.send_message(
-        parts[5],
+        queue.name,
         body,
         message_attributes=attributes,
         deduplication_id=publication.dedup_id,
@@ -277,8 +265,42 @@ def _to_queue(subscription: Any, publication: Publication, message: str) -> Outc
     )
 
 
-def _sqs_error(code: str, message: str) -> str:
-    return json.dumps({"ErrorCode": code, "ErrorMessage": message, "sqsRequestId": "Unrecoverable"})
+def _permitted_queue(endpoint: str, publication: Publication) -> tuple[Any, Any]:
+    """moto's SQS backend and queue a subscription's endpoint names, if the queue's policy lets
+    the topic send to it; raises what SQS answers SNS otherwise."""
+    from moto.sqs.exceptions import QueueDoesNotExist
+
+    parts = endpoint.split(":")
+    if len(parts) != 6:
+        raise InvalidParameter("bad queue ARN")
+    backend = moto_state.sqs(parts[4], parts[3])
+    try:
+        queue = backend.get_queue(parts[5])
+    except QueueDoesNotExist:
+        raise NonExistentQueue("The queue does not exist.") from None
+    request = Request(
+        SNS_PRINCIPAL,
+        "sqs:SendMessage",
+        queue.queue_arn,
+        {"aws:SourceArn": publication.topic.arn, "aws:SourceAccount": publication.topic.account_id},
+    )
+    if not allows(queue.policy, request):
+        raise AccessDenied(
+            f"Access to the resource https://sqs.{parts[3]}.amazonaws.com/{parts[4]}/"
+            f"{parts[5]} is denied."
+        )
+    return backend, queue
+
+
+def _sqs_error(refused: ServiceError) -> str:
+    """SQS's refusal as SNS logs it in the delivery status (``providerResponse``)."""
+    return json.dumps(
+        {
+            "ErrorCode": refused.code,
+            "ErrorMessage": refused.message,
+            "sqsRequestId": "Unrecoverable",
+        }
+    )
 
 
 def _sqs_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
@@ -296,20 +318,18 @@ def _sqs_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------------- Lambda
 
 
-def _function(endpoint: str) -> tuple[Any | None, str]:
-    """moto's function for a subscription endpoint ARN (with optional qualifier)."""
-    from moto.awslambda.models import lambda_backends
-
+def _function(endpoint: str) -> Any:
+    """moto's function for a subscription endpoint ARN (with optional qualifier); raises
+    ``InvalidParameterValueException`` for an endpoint that is not a function ARN and
+    ``ResourceNotFoundException`` for a function that does not exist."""
     parts = endpoint.split(":")
     if len(parts) not in (7, 8) or parts[5] != "function":
-        return None, "InvalidParameterValueException"
+        raise InvalidParameterValueException(f"{endpoint} is not a function ARN.")
     qualifier = parts[7] if len(parts) == 8 else None
     try:
-        backend = lambda_backends[parts[4]][parts[3]]
-        fn = backend._lambdas.get_function_by_name_or_arn_with_qualifier(parts[6], qualifier)
+        return moto_state.lambda_function(parts[4], parts[3], parts[6], qualifier)
     except Exception:
-        return None, "ResourceNotFoundException"
-    return fn, ""
+        raise ResourceNotFoundException(f"Function not found: {endpoint}") from None
 
 
 def _function_policy(fn: Any) -> dict[str, Any] | None:
@@ -318,10 +338,12 @@ def _function_policy(fn: Any) -> dict[str, Any] | None:
 
 
 def _to_function(subscription: Any, publication: Publication, message: str) -> Outcome:
-    fn, error = _function(subscription.endpoint)
-    if fn is None:
+    try:
+        fn = _function(subscription.endpoint)
+    except ServiceError as refused:
+        # SNS logs 404 whether the endpoint names no function or a function that is gone.
         return Outcome(
-            "failed", json.dumps({"lambdaRequestId": "Unrecoverable", "error": error}), 404
+            "failed", json.dumps({"lambdaRequestId": "Unrecoverable", "error": refused.code}), 404
         )
     request = Request(
         SNS_PRINCIPAL,
@@ -334,19 +356,17 @@ def _to_function(subscription: Any, publication: Publication, message: str) -> O
     if not allows(policy, request) and not allows(
         policy, Request(SNS_PRINCIPAL, request.action, fn.function_arn, request.context)
     ):
-        return Outcome(
-            "failed",
-            json.dumps(
-                {
-                    "lambdaRequestId": "Unrecoverable",
-                    "ErrorCode": "AccessDeniedException",
-                    "ErrorMessage": f"User: {SNS_PRINCIPAL} is not authorized to perform: "
-                    f"lambda:InvokeFunction on resource: {subscription.endpoint} because no "
-                    "resource-based policy allows the lambda:InvokeFunction action",
-                }
-            ),
-            403,
+        refused = AccessDeniedException(
+            f"User: {SNS_PRINCIPAL} is not authorized to perform: lambda:InvokeFunction on "
+            f"resource: {subscription.endpoint} because no resource-based policy allows the "
+            "lambda:InvokeFunction action"
         )
+        document = {
+            "lambdaRequestId": "Unrecoverable",
+            "ErrorCode": refused.code,
+            "ErrorMessage": refused.message,
+        }
+        return Outcome("failed", json.dumps(document), refused.status)
     event = sns_messages.lambda_event(
         subscription_arn=subscription.arn,
         topic_arn=publication.topic.arn,
@@ -372,8 +392,6 @@ def _to_function(subscription: Any, publication: Publication, message: str) -> O
 
 
 def _to_mailbox(subscription: Any, publication: Publication, message: str) -> Outcome:
-    from course.backend.mail.mailbox import MAILBOX
-
     base = _base_url(subscription)
     unsubscribe = sns_messages.unsubscribe_link(base, subscription.arn, subscription.endpoint)
     if subscription.protocol == "email":
@@ -395,8 +413,6 @@ def _to_mailbox(subscription: Any, publication: Publication, message: str) -> Ou
 
 
 def _as_moto_does(subscription: Any, publication: Publication) -> Outcome:
-    from course.backend.sns.delivery_api import MOTO_SUBSCRIPTION_PUBLISH
-
     try:
         MOTO_SUBSCRIPTION_PUBLISH(
             subscription,
@@ -415,12 +431,10 @@ def _as_moto_does(subscription: Any, publication: Publication) -> Outcome:
 
 # ------------------------------------------------------------------- metrics and status logs
 
-_LOCK = threading.Lock()
+_METRICS_LOCK = threading.Lock()
 
 
 def _put_metrics(topic: Any, metrics: dict[str, float]) -> None:
-    from moto.cloudwatch.models import cloudwatch_backends
-
     moment = datetime.datetime.fromtimestamp(clock.now(), tz=datetime.UTC).replace(tzinfo=None)
     data = [
         {
@@ -433,8 +447,8 @@ def _put_metrics(topic: Any, metrics: dict[str, float]) -> None:
         for name, value in metrics.items()
     ]
     region = topic.arn.split(":")[3]
-    with _LOCK:
-        cloudwatch_backends[topic.account_id][region].put_metric_data("AWS/SNS", data)
+    with _METRICS_LOCK:
+        moto_state.cloudwatch(topic.account_id, region).put_metric_data("AWS/SNS", data)
 
 
 def _feedback(topic: Any, protocol: str, kind: str) -> str | None:
@@ -484,18 +498,10 @@ def _log_status(
         },
         "status": status,
     }
-    _write_status_log(topic, f"sns/{region}/{topic.account_id}/{topic.name}{suffix}", record)
-
-
-def _write_status_log(topic: Any, group: str, record: dict[str, Any]) -> None:
-    from moto.logs.models import logs_backends
-
-    region = topic.arn.split(":")[3]
-    backend = logs_backends[topic.account_id][region]
-    stream = uuid.uuid4().hex
-    with _LOCK:
-        backend.ensure_log_group(group)
-        backend.create_log_stream(group, stream)
-        backend.put_log_events(
-            group, stream, [{"timestamp": int(clock.now() * 1000), "message": json.dumps(record)}]
-        )
+    moto_state.write_log_stream(
+        topic.account_id,
+        region,
+        f"sns/{region}/{topic.account_id}/{topic.name}{suffix}",
+        uuid.uuid4().hex,
+        [{"timestamp": int(clock.now() * 1000), "message": json.dumps(record)}],
+    )

@@ -24,19 +24,11 @@ import re
 from typing import Any
 from urllib.parse import parse_qs
 
-from course.backend.core.registry import (
-    ApiRequest,
-    Reply,
-    after,
-    base_url,
-    before,
-    error,
-    page,
-    success,
-)
+from course.backend.core.registry import ApiRequest, Reply, after, base_url, before, page, success
 from course.backend.mail.mailbox import MAILBOX
 from course.backend.sns import messages as sns_messages
 from course.backend.sns import subscriptions as sns_subscriptions
+from course.backend.sns.exceptions import InvalidParameter, NotFound
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LAMBDA_ARN = re.compile(r"^arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:[\w-]+(:[\w$-]+)?$")
@@ -46,17 +38,20 @@ _UNSUBSCRIBING = "course.sns.unsubscribing"
 
 @before("sns", "Subscribe")
 def check_endpoint(request: ApiRequest) -> Reply | None:
+    """Refuse an email endpoint that is not an address, a lambda one that is not a function ARN."""
     protocol = str(request.params.get("Protocol", "")).lower()
     endpoint = str(request.params.get("Endpoint", ""))
     if protocol in ("email", "email-json") and not EMAIL.match(endpoint):
-        return error(request.call, "InvalidParameter", "Invalid parameter: Email address")
+        raise InvalidParameter("Invalid parameter: Email address")
     if protocol == "lambda" and not LAMBDA_ARN.match(endpoint):
-        return error(request.call, "InvalidParameter", "Invalid parameter: Lambda endpoint ARN")
+        raise InvalidParameter("Invalid parameter: Lambda endpoint ARN")
     return None
 
 
 @after("sns", "Subscribe")
 def subscribed(request: ApiRequest, reply: Reply, parsed: dict[str, Any]) -> Reply | None:
+    """A new email subscription is pending: mail it a confirmation request (a new token each
+    time it is subscribed again while pending) and answer "pending confirmation"."""
     if reply.status >= 400:
         return None
     arn = parsed.get("SubscriptionArn", "")
@@ -99,12 +94,13 @@ def _mail_confirmation(subscription: Any, token: str, base_url: str) -> None:
 
 @before("sns", "ConfirmSubscription")
 def confirm_subscription(request: ApiRequest) -> Reply:
+    """Confirm the subscription the token was mailed for; an unknown token is refused."""
     topic_arn = str(request.params.get("TopicArn", ""))
     if sns_subscriptions.moto_topic(topic_arn) is None:
-        return error(request.call, "NotFound", "Topic does not exist", status=404)
+        raise NotFound("Topic does not exist")
     arn = sns_subscriptions.confirm(topic_arn, str(request.params.get("Token", "")), True)
     if arn is None:
-        return error(request.call, "InvalidParameter", "Invalid parameter: Token")
+        raise InvalidParameter("Invalid parameter: Token")
     return success(request.call, {"SubscriptionArn": arn})
 
 
@@ -141,23 +137,23 @@ def hide_pending(request: ApiRequest, reply: Reply, parsed: dict[str, Any]) -> R
 
 @before("sns", "Unsubscribe")
 def check_unsubscribe(request: ApiRequest) -> Reply | None:
+    """Refuse what is not a subscription ARN ("pending confirmation", say), with AWS's text."""
     arn = str(request.params.get("SubscriptionArn", ""))
     elements = len(arn.split(":"))
     if elements < 6:
-        return error(
-            request.call,
-            "InvalidParameter",
+        raise InvalidParameter(
             f"Invalid parameter: SubscriptionArn Reason: An ARN must have at least 6 elements, "
-            f"not {elements}",
+            f"not {elements}"
         )
     if elements == 6:
-        return error(request.call, "InvalidParameter", "Invalid parameter: SubscriptionId")
+        raise InvalidParameter("Invalid parameter: SubscriptionId")
     request.environ[_UNSUBSCRIBING] = sns_subscriptions.moto_subscription(arn) is not None
     return None
 
 
 @after("sns", "Unsubscribe")
 def count_unsubscribe(request: ApiRequest, reply: Reply, parsed: dict[str, Any]) -> None:
+    """Count a deleted subscription for its topic's SubscriptionsDeleted."""
     if reply.status < 400 and request.environ.get(_UNSUBSCRIBING):
         arn = str(request.params.get("SubscriptionArn", ""))
         sns_subscriptions.unsubscribed(arn, arn.rsplit(":", 1)[0])

@@ -18,8 +18,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from course.backend.core import clock
+from course.backend.core import clock, moto_state
 from course.backend.core.registry import base_url as backend_url
+from course.backend.core.registry import on_reset
 
 CONFIRMED_PROTOCOLS = ("email", "email-json")  # the kit mails these; http(s) stays as moto has it
 PENDING_LIFETIME = 48 * 3600.0
@@ -49,21 +50,22 @@ _STATE = _State()
 
 
 def remember_base_url(subscription_arn: str, base_url: str) -> None:
+    """Keep the address a subscription's client reached the backend at, for its links."""
     with _STATE.lock:
         _STATE.base_urls[subscription_arn] = base_url
 
 
 def base_url(subscription_arn: str) -> str:
+    """The backend's address for a subscription's links: as its client reached it, else the
+    server's own."""
     with _STATE.lock:
         return _STATE.base_urls.get(subscription_arn) or backend_url()
 
 
 def _sns_backend(arn: str) -> Any:
     """moto's SNS backend of the account and region an SNS ARN names."""
-    from moto.sns.models import sns_backends
-
     parts = arn.split(":")
-    return sns_backends[parts[4]][parts[3]]
+    return moto_state.sns(parts[4], parts[3])
 
 
 def moto_topic(arn: str) -> Any | None:
@@ -101,7 +103,8 @@ def start_pending(subscription: Any) -> str:
 def is_pending(subscription_arn: str) -> bool:
     """Whether the subscription awaits confirmation (one past 48 hours, not yet swept, still
     does, so it gets nothing). The API calls that show or use subscriptions run ``expire``
-    first (``ext/sns_email``); this stays a look-up, as Publish asks it per subscription."""
+    first (``course.backend.sns.email``); this stays a look-up, as Publish asks it per
+    subscription."""
     with _STATE.lock:
         return subscription_arn in _STATE.pending
 
@@ -165,6 +168,8 @@ def unsubscribed(subscription_arn: str, topic_arn: str) -> None:
 
 
 def deleted_count(topic_arn: str) -> int:
+    """How many subscriptions of the topic were deleted (GetTopicAttributes'
+    SubscriptionsDeleted)."""
     with _STATE.lock:
         return _STATE.deleted.get(topic_arn, 0)
 
@@ -180,7 +185,9 @@ def unsubscribe(subscription_arn: str) -> bool:
     return True
 
 
+@on_reset
 def clear() -> None:
+    """Forget every pending subscription, token, address and count (backend reset)."""
     with _STATE.lock:
         _STATE.pending.clear()
         _STATE.base_urls.clear()

@@ -30,10 +30,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from moto.sqs.models import Message, Queue, sqs_backends
+from moto.sqs.models import Message, Queue
 
 from course.backend.core import clock
-from course.backend.core.registry import ApiRequest, Reply, before, error, on_reset
+from course.backend.core.registry import ApiRequest, Reply, before, on_reset
+from course.backend.sqs.exceptions import InvalidParameterValue
+from course.backend.sqs.queues import queue_at_url
 
 #: "If a message with a particular MessageDeduplicationId is sent successfully, any messages sent
 #: with the same MessageDeduplicationId are accepted successfully but aren't delivered during the
@@ -161,9 +163,9 @@ def _check_fifo_name(request: ApiRequest) -> Reply | None:
     attributes = request.params.get("Attributes") or {}
     fifo = str(attributes.get("FifoQueue", "false")).lower() == "true"
     if fifo and not name.endswith(".fifo"):
-        return error(request.call, "InvalidParameterValue", FIFO_NAME_ERROR)
+        raise InvalidParameterValue(FIFO_NAME_ERROR)
     if name.endswith(".fifo") and not fifo:
-        return error(request.call, "InvalidParameterValue", STANDARD_NAME_ERROR)
+        raise InvalidParameterValue(STANDARD_NAME_ERROR)
     return None
 
 
@@ -177,10 +179,9 @@ def _release_visible_messages(request: ApiRequest) -> Reply | None:
     """
     url = str(request.params.get("QueueUrl", ""))
     try:
-        backend = sqs_backends[request.account_id][request.call.region]
+        queue = queue_at_url(request.account_id, request.call.region, url)
     except (KeyError, ValueError):
         return None
-    queue = backend.queues.get(url.rstrip("/").rsplit("/", 1)[-1])
     if queue is None or not queue.fifo_queue:
         return None
     for message in list(queue.pending_messages):

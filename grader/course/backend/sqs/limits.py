@@ -17,8 +17,9 @@ every correction with its source):
   a per-message rule is reported in ``Failed`` and the other entries are sent, as AWS reports
   each entry of a batch on its own.
 
-Each rule is a small function that raises one exception class per AWS error code; the hooks at
-the end turn them into AWS error replies.
+Each rule is a small function that raises the exception of AWS's error code
+(``course.backend.sqs.exceptions``); the hooks at the end let it answer the call, or, for an
+entry of a batch, report it in ``Failed``.
 """
 
 from __future__ import annotations
@@ -26,10 +27,20 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from course.backend.core.registry import ApiRequest, Reply, before, error, success
+from course.backend.core.errors import ServiceError
+from course.backend.core.moto_state import sqs
+from course.backend.core.registry import ApiRequest, Reply, before, success
+from course.backend.sqs.exceptions import (
+    BatchRequestTooLong,
+    InvalidAttributeName,
+    InvalidAttributeValue,
+    InvalidParameterValue,
+    MotoRefusal,
+)
+from course.backend.sqs.queues import queue_at_url
 
 MAX_MESSAGE_BYTES = 1_048_576
 MAX_MESSAGE_ATTRIBUTES = 10
@@ -64,28 +75,6 @@ RECEIVE_PARAMETERS: dict[str, tuple[int, int, str]] = {
     "VisibilityTimeout": (0, 43_200, "Must be >= 0 and <= 43200, if provided."),
 }
 _INTEGER = re.compile(r"^-?\d+$")
-
-
-class SqsLimitError(Exception):
-    """A request SQS refuses; ``code`` is AWS's error code, the message AWS's text."""
-
-    code = "InvalidParameterValue"
-
-
-class InvalidAttributeValue(SqsLimitError):
-    code = "InvalidAttributeValue"
-
-
-class InvalidAttributeName(SqsLimitError):
-    code = "InvalidAttributeName"
-
-
-class InvalidParameterValue(SqsLimitError):
-    code = "InvalidParameterValue"
-
-
-class BatchRequestTooLong(SqsLimitError):
-    code = "BatchRequestTooLong"
 
 
 # ---------------------------------------------------------------- rules
@@ -176,11 +165,8 @@ def check_batch_size(entries: list[Mapping[str, Any]]) -> None:
 
 def _queue(request: ApiRequest) -> Any | None:
     """moto's queue the call names, or None (moto then answers QueueDoesNotExist)."""
-    from moto.sqs.models import sqs_backends
-
     url = str(request.params.get("QueueUrl", ""))
-    name = url.rstrip("/").rsplit("/", 1)[-1]
-    return sqs_backends[request.account_id][request.call.region].queues.get(name)
+    return queue_at_url(request.account_id, request.call.region, url)
 
 
 def _check_entry(entry: Mapping[str, Any], queue: Any) -> None:
@@ -193,35 +179,31 @@ def _check_entry(entry: Mapping[str, Any], queue: Any) -> None:
     )
 
 
-def _refusal(request: ApiRequest, rule: Callable[..., None], *args: Any) -> Reply | None:
-    """Apply ``rule``: AWS's error reply if it raises, None (moto answers) if it passes."""
-    try:
-        rule(*args)
-    except SqsLimitError as exc:
-        return error(request.call, exc.code, str(exc))
-    return None
-
-
 # ---------------------------------------------------------------- hooks
 
 
 @before("sqs", "CreateQueue")
 @before("sqs", "SetQueueAttributes")
 def validate_queue_attributes(request: ApiRequest) -> Reply | None:
-    return _refusal(request, check_queue_attributes, request.params.get("Attributes") or {})
+    """Refuse a queue attribute SQS would refuse; moto answers the rest."""
+    check_queue_attributes(request.params.get("Attributes") or {})
+    return None
 
 
 @before("sqs", "ReceiveMessage")
 def validate_receive(request: ApiRequest) -> Reply | None:
-    return _refusal(request, check_receive_parameters, request.params)
+    """Refuse WaitTimeSeconds, MaxNumberOfMessages or VisibilityTimeout out of range."""
+    check_receive_parameters(request.params)
+    return None
 
 
 @before("sqs", "SendMessage")
 def validate_send(request: ApiRequest) -> Reply | None:
+    """Refuse a message that breaks a per-message limit of its queue; moto sends the rest."""
     queue = _queue(request)
-    if queue is None:
-        return None
-    return _refusal(request, _check_entry, request.params, queue)
+    if queue is not None:
+        _check_entry(request.params, queue)
+    return None
 
 
 @before("sqs", "SendMessageBatch")
@@ -231,17 +213,21 @@ def validate_send_batch(request: ApiRequest) -> Reply | None:
     entries = request.params.get("Entries") or []
     if queue is None or not isinstance(entries, list) or not entries:
         return None
-    if (refused := _refusal(request, check_batch_size, entries)) is not None:
-        return refused
+    check_batch_size(entries)
     failed: list[dict[str, Any]] = []
     valid: list[Mapping[str, Any]] = []
     for entry in entries:
         try:
             _check_entry(entry, queue)
             valid.append(entry)
-        except SqsLimitError as exc:
+        except ServiceError as exc:
             failed.append(
-                {"Id": entry.get("Id"), "SenderFault": True, "Code": exc.code, "Message": str(exc)}
+                {
+                    "Id": entry.get("Id"),
+                    "SenderFault": True,
+                    "Code": exc.code,
+                    "Message": exc.message,
+                }
             )
     if not failed:
         return None  # every entry is fine: moto sends them
@@ -267,10 +253,9 @@ def _send_some(
 ) -> Reply:
     """Send the valid entries of a batch through moto's model and report every entry."""
     from moto.core.exceptions import ServiceException
-    from moto.sqs.models import sqs_backends
     from moto.sqs.utils import validate_message_attributes
 
-    backend = sqs_backends[request.account_id][request.call.region]
+    backend = sqs(request.account_id, request.call.region)
     entries: dict[str, dict[str, Any]] = {}
     for index, entry in enumerate(valid):
         try:
@@ -295,7 +280,7 @@ def _send_some(
         try:
             messages, moto_failed = backend.send_message_batch(queue.name, entries)
         except ServiceException as exc:
-            return error(request.call, exc.code, exc.message)
+            raise MotoRefusal(exc.code, exc.message) from None
         failed.extend(moto_failed)
         for message in messages:
             sent: dict[str, Any] = {

@@ -35,21 +35,21 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from moto.core.exceptions import ServiceException
-from moto.sqs.models import Message, Queue, SQSBackend, sqs_backends
+from moto.sqs.models import Message, Queue, SQSBackend
 
 from course.backend.core import clock
+from course.backend.core.moto_state import DEFAULT_ACCOUNT_ID
 from course.backend.core.registry import (
-    DEFAULT_ACCOUNT_ID,
     ApiRequest,
     Reply,
     before,
-    error,
     json_reply,
     on_reset,
     page,
     success,
 )
-from course.backend.sqs.retention import expired
+from course.backend.sqs.exceptions import InvalidParameterValue, ResourceNotFoundException
+from course.backend.sqs.queues import backend_or_none, expired, queue_by_arn
 
 SOURCE_ATTRIBUTE = "course_dlq_source_arn"  # on a moto Message: the queue it was moved from
 HOLDER_ATTRIBUTE = "course_queue_arn"  # on a moto Message: the queue it was last added to
@@ -128,24 +128,7 @@ def _clear() -> None:
     TASKS.clear()
 
 
-# ---------------------------------------------------------------- finding queues
-
-
-def _backend(account_id: str, region: str) -> SQSBackend | None:
-    try:
-        return sqs_backends[account_id][region]
-    except (KeyError, ValueError):
-        return None
-
-
-def queue_by_arn(arn: str) -> tuple[SQSBackend, Queue] | None:
-    """The backend and queue an SQS queue ARN names, if it exists."""
-    parts = str(arn).split(":")
-    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sqs":
-        return None
-    backend = _backend(parts[4], parts[3])
-    queue = backend.queues.get(parts[5]) if backend is not None else None
-    return (backend, queue) if backend is not None and queue is not None else None
+# ---------------------------------------------------------------- dead-letter queues
 
 
 def _sources_of(backend: SQSBackend, dlq: Queue) -> list[Queue]:
@@ -186,50 +169,43 @@ install()
 # ---------------------------------------------------------------- StartMessageMoveTask
 
 
-def _not_found(request: ApiRequest, parameter: str) -> Reply:
-    return error(
-        request.call,
-        "ResourceNotFoundException",
-        f"The resource that you specified for the {parameter} parameter doesn't exist.",
-        status=404,
+def _not_found(parameter: str) -> ResourceNotFoundException:
+    return ResourceNotFoundException(
+        f"The resource that you specified for the {parameter} parameter doesn't exist."
     )
-
-
-def _invalid(request: ApiRequest, message: str) -> Reply:
-    return error(request.call, "InvalidParameterValue", message)
 
 
 @before("sqs", "StartMessageMoveTask")
 def start_message_move_task(request: ApiRequest) -> Reply:
+    """Start a task (it finishes at once) moving the dead-letter queue's messages back."""
     params = request.params
     source_arn = str(params.get("SourceArn", ""))
     found = queue_by_arn(source_arn)
     if found is None:
-        return _not_found(request, "SourceArn")
+        raise _not_found("SourceArn")
     backend, dlq = found
     rate = params.get("MaxNumberOfMessagesPerSecond")
     if rate is not None and not 1 <= int(rate) <= 500:
-        return _invalid(
-            request,
+        raise InvalidParameterValue(
             f"Value {rate} for parameter MaxNumberOfMessagesPerSecond is invalid. "
-            "Reason: Must be between 1 and 500.",
+            "Reason: Must be between 1 and 500."
         )
     if not _sources_of(backend, dlq):
-        return _invalid(request, "Source queue must be configured as a Dead Letter Queue.")
+        raise InvalidParameterValue("Source queue must be configured as a Dead Letter Queue.")
     destination_arn = params.get("DestinationArn") or None
     destination: Queue | None = None
     if destination_arn is not None:
         if destination_arn == source_arn:
-            return _invalid(
-                request, "Source queue arn and destination queue arn cannot be the same."
+            raise InvalidParameterValue(
+                "Source queue arn and destination queue arn cannot be the same."
             )
         target = queue_by_arn(destination_arn)
         if target is None:
-            return _not_found(request, "DestinationArn")
+            raise _not_found("DestinationArn")
         destination = target[1]
         if destination.fifo_queue != dlq.fifo_queue:
-            return _invalid(
-                request, "The source queue and destination queue must be of the same queue type."
+            raise InvalidParameterValue(
+                "The source queue and destination queue must be of the same queue type."
             )
     task = MoveTask(
         task_id=str(uuid.uuid4()),
@@ -276,7 +252,7 @@ def _run(task: MoveTask, backend: SQSBackend, dlq: Queue, destination: Queue | N
 
 def _move(backend: SQSBackend, dlq: Queue, message: Message, target: Queue) -> None:
     """Send ``message`` to ``target`` as a new message, then take it out of the DLQ."""
-    target_backend = _backend(target.account_id, target.region) or backend
+    target_backend = backend_or_none(target.account_id, target.region) or backend
     target_backend.send_message(
         target.name,
         message.body,
@@ -296,14 +272,14 @@ def _move(backend: SQSBackend, dlq: Queue, message: Message, target: Queue) -> N
 
 @before("sqs", "ListMessageMoveTasks")
 def list_message_move_tasks(request: ApiRequest) -> Reply:
+    """The source queue's most recent tasks, newest first (1 by default, up to 10)."""
     source_arn = str(request.params.get("SourceArn", ""))
     if queue_by_arn(source_arn) is None:
-        return _not_found(request, "SourceArn")
+        raise _not_found("SourceArn")
     limit = request.params.get("MaxResults", 1)
     if not 1 <= int(limit) <= 10:
-        return _invalid(
-            request,
-            f"Value {limit} for parameter MaxResults is invalid. Reason: Must be between 1 and 10.",
+        raise InvalidParameterValue(
+            f"Value {limit} for parameter MaxResults is invalid. Reason: Must be between 1 and 10."
         )
     results = [t.to_result() for t in TASKS.recent(source_arn, int(limit))]
     return success(request.call, {"Results": results})
@@ -311,17 +287,18 @@ def list_message_move_tasks(request: ApiRequest) -> Reply:
 
 @before("sqs", "CancelMessageMoveTask")
 def cancel_message_move_task(request: ApiRequest) -> Reply:
+    """Cancel a RUNNING task; the kit's tasks finish at once, so this answers that none is."""
     handle = str(request.params.get("TaskHandle", ""))
     try:
         decoded = json.loads(base64.b64decode(handle, validate=True))
         task_id, source_arn = str(decoded["taskId"]), str(decoded["sourceArn"])
     except (binascii.Error, ValueError, KeyError, TypeError):
-        return _invalid(request, "Value for parameter TaskHandle is invalid.")
+        raise InvalidParameterValue("Value for parameter TaskHandle is invalid.") from None
     if queue_by_arn(source_arn) is None:
-        return _not_found(request, "SourceArn")
+        raise _not_found("SourceArn")
     task = TASKS.find(source_arn, task_id)
     if task is None or task.status != "RUNNING":
-        return error(request.call, "ResourceNotFoundException", "Task does not exist.", status=404)
+        raise ResourceNotFoundException("Task does not exist.")
     task.status = "CANCELLED"  # unreachable while tasks finish at once; kept for completeness
     return success(request.call, {"ApproximateNumberOfMessagesMoved": task.moved})
 
@@ -335,7 +312,7 @@ def messages_page(environ: dict[str, Any], body: bytes) -> Reply:
     query = parse_qs(environ.get("QUERY_STRING", ""))
     name = query.get("queue", [""])[0]
     region = query.get("region", ["us-east-1"])[0]
-    backend = _backend(query.get("account", [DEFAULT_ACCOUNT_ID])[0], region)
+    backend = backend_or_none(query.get("account", [DEFAULT_ACCOUNT_ID])[0], region)
     queue = backend.queues.get(name) if backend is not None else None
     if queue is None:
         return json_reply(404, {"error": f"there is no queue named {name!r} in {region}"})

@@ -1,4 +1,7 @@
-"""SES v1 SendEmail/SendRawEmail/SendTemplatedEmail and v2 SendEmail, through ``ses_sending``.
+"""SES's send calls, v1 and v2, answered through the one sending path (``ses.sending``).
+
+v1 SendEmail, SendRawEmail and SendTemplatedEmail and v2 SendEmail (simple, raw or template
+content) each become a ``course.backend.ses.sending.Submission``.
 
 moto accepts any recipient from any known sender and delivers nowhere. Here every send takes
 the path AWS's does (sandbox, verified senders, quotas, MAIL FROM, DKIM, mailbox, events), and
@@ -14,49 +17,68 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-from course.backend.core.registry import ApiRequest, Reply, before, error, success
+from course.backend.core.errors import ServiceError
+from course.backend.core.registry import ApiRequest, Reply, before, success
 from course.backend.ses.account import SendingRefused
-from course.backend.ses.sending import Rejection, Submission, compose, submit
+from course.backend.ses.exceptions import (
+    AccountSendingPausedException,
+    BadRequestException,
+    ConfigurationSetDoesNotExist,
+    InvalidParameterValue,
+    MailFromDomainNotVerifiedException,
+    MessageRejected,
+    NotFoundException,
+    SendingPausedException,
+    TemplateDoesNotExist,
+    Throttling,
+    TooManyRequestsException,
+)
+from course.backend.ses.sending import (
+    Rejection,
+    Submission,
+    compose,
+    render,
+    stored_template,
+    submit,
+)
 
-V1_CODES = {
-    "unverified": "MessageRejected",
-    "invalid": "InvalidParameterValue",
-    "config-set": "ConfigurationSetDoesNotExist",
-    "mail-from": "MailFromDomainNotVerifiedException",
-    "template": "TemplateDoesNotExist",
-    "paused": "AccountSendingPausedException",
-    "daily": "Throttling",
-    "rate": "Throttling",
+#: The error each API answers a refused send with, by the refusal's kind.
+V1_ERRORS: dict[str, type[ServiceError]] = {
+    "unverified": MessageRejected,
+    "invalid": InvalidParameterValue,
+    "config-set": ConfigurationSetDoesNotExist,
+    "mail-from": MailFromDomainNotVerifiedException,
+    "template": TemplateDoesNotExist,
+    "paused": AccountSendingPausedException,
+    "daily": Throttling,
+    "rate": Throttling,
 }
-V2_CODES = {
-    "unverified": ("MessageRejected", 400),
-    "invalid": ("BadRequestException", 400),
-    "config-set": ("NotFoundException", 404),
-    "mail-from": ("MailFromDomainNotVerifiedException", 400),
-    "template": ("NotFoundException", 404),
-    "paused": ("SendingPausedException", 400),
-    "daily": ("TooManyRequestsException", 429),
-    "rate": ("TooManyRequestsException", 429),
+V2_ERRORS: dict[str, type[ServiceError]] = {
+    "unverified": MessageRejected,
+    "invalid": BadRequestException,
+    "config-set": NotFoundException,
+    "mail-from": MailFromDomainNotVerifiedException,
+    "template": NotFoundException,
+    "paused": SendingPausedException,
+    "daily": TooManyRequestsException,
+    "rate": TooManyRequestsException,
 }
 
 
-def _refused(request: ApiRequest, exc: Rejection | SendingRefused) -> Reply:
+def _refused(request: ApiRequest, exc: Rejection | SendingRefused) -> ServiceError:
     """SES's error for a refused send, in the code of the API that was called."""
-    if request.call.service == "sesv2":
-        code, status = V2_CODES[exc.kind]
-        return error(request.call, code, exc.message, status)
-    return error(request.call, V1_CODES[exc.kind], exc.message)
+    errors = V2_ERRORS if request.call.service == "sesv2" else V1_ERRORS
+    return errors[exc.kind](exc.message)
 
 
 def _send(request: ApiRequest, submission: Submission) -> Reply:
     try:
         message_id = submit(submission)
     except (Rejection, SendingRefused) as exc:
-        return _refused(request, exc)
+        raise _refused(request, exc) from None
     return success(request.call, {"MessageId": message_id})
 
 
@@ -114,31 +136,8 @@ def _recipients(destination: dict[str, Any] | None) -> tuple[list[str], list[str
     )
 
 
-def render(template: dict[str, str], data: str) -> tuple[str, str | None, str | None]:
-    """(subject, text, html) of a template filled with JSON ``data`` (moto's renderer)."""
-    from moto.ses.template import parse_template
-
-    try:
-        values = json.loads(data or "{}")
-    except ValueError:
-        raise Rejection("invalid", "Template rendering data is invalid.") from None
-    try:
-        parts = [
-            parse_template(str(template[key]), values) if template.get(key) else None
-            for key in ("subject_part", "text_part", "html_part")
-        ]
-    except Exception as exc:
-        raise Rejection("invalid", f"Template rendering failed: {exc}") from None
-    return parts[0] or "", parts[1], parts[2]
-
-
-def _moto_template(request: ApiRequest, name: str) -> dict[str, str]:
-    from moto.ses.models import ses_backends
-
-    template = ses_backends[request.account_id][request.call.region].templates.get(name)
-    if template is None:
-        raise Rejection("template", f"Template {name} does not exist.")
-    return template
+def _stored_template(request: ApiRequest, name: str) -> dict[str, str]:
+    return stored_template(request.account_id, request.call.region, name)
 
 
 # ------------------------------------------------------------------ SES v1
@@ -146,6 +145,7 @@ def _moto_template(request: ApiRequest, name: str) -> dict[str, str]:
 
 @before("ses", "SendEmail")
 def send_email_v1(request: ApiRequest) -> Reply:
+    """Send the message SES composes from the call's subject and text or HTML body."""
     message = request.params.get("Message", {})
     body = message.get("Body", {})
     return _send_formatted_v1(
@@ -158,24 +158,26 @@ def send_email_v1(request: ApiRequest) -> Reply:
 
 @before("ses", "SendRawEmail")
 def send_raw_email_v1(request: ApiRequest) -> Reply:
+    """Send a raw MIME message as it is (envelope from Source and Destinations, or its headers)."""
     p = request.params
     form = dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
     try:
         raw = base64.b64decode(form.get("RawMessage.Data", ""), validate=False)
     except (binascii.Error, ValueError):
-        return error(request.call, "InvalidParameterValue", "RawMessage.Data is not base64.")
+        raise InvalidParameterValue("RawMessage.Data is not base64.") from None
     return _send_v1(request, raw, p.get("Destinations") or None, feedback=False)
 
 
 @before("ses", "SendTemplatedEmail")
 def send_templated_email_v1(request: ApiRequest) -> Reply:
+    """Send a stored template filled with the call's TemplateData."""
     p = request.params
     try:
         subject, text, html = render(
-            _moto_template(request, p.get("Template", "")), p.get("TemplateData", "{}")
+            _stored_template(request, p.get("Template", "")), p.get("TemplateData", "{}")
         )
     except Rejection as exc:
-        return _refused(request, exc)
+        raise _refused(request, exc) from None
     return _send_formatted_v1(request, subject, text, html)
 
 
@@ -200,7 +202,7 @@ def _v2_content(request: ApiRequest) -> tuple[bytes, bool]:
             }
         else:
             name = spec.get("TemplateName") or str(spec.get("TemplateArn", "")).rsplit("/", 1)[-1]
-            template = _moto_template(request, name)
+            template = _stored_template(request, name)
         subject, text, html = render(template, spec.get("TemplateData", "{}"))
         headers = [(h["Name"], h["Value"]) for h in spec.get("Headers", [])]
     else:
@@ -225,13 +227,14 @@ def _v2_content(request: ApiRequest) -> tuple[bytes, bool]:
 
 @before("sesv2", "SendEmail")
 def send_email_v2(request: ApiRequest) -> Reply:
+    """Send simple, raw or template content (v2)."""
     p = request.params
     try:
         raw, was_raw = _v2_content(request)
     except Rejection as exc:
-        return _refused(request, exc)
+        raise _refused(request, exc) from None
     except (binascii.Error, ValueError):
-        return error(request.call, "BadRequestException", "Content.Raw.Data is not base64.")
+        raise BadRequestException("Content.Raw.Data is not base64.") from None
     to, cc, bcc = _recipients(p.get("Destination"))
     return _send(
         request,

@@ -1,8 +1,9 @@
-"""SES v1 and v2 identity calls, answered from ``ses_identities`` so both APIs agree with AWS.
+"""SES v1 and v2 identity calls, answered from the identity store so both APIs agree with AWS.
 
 moto creates and stores identities (so its tags and policies keep working); every call that
 reads or changes verification, DKIM or MAIL FROM state is answered here instead of by moto,
-which reports every identity verified and hard-codes its DKIM tokens. References:
+which reports every identity verified and hard-codes its DKIM tokens; the state is
+``course.backend.ses.identities``. References:
 https://docs.aws.amazon.com/ses/latest/APIReference/ (v1) and
 https://docs.aws.amazon.com/ses/latest/APIReference-V2/ (v2).
 """
@@ -11,14 +12,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from course.backend.core import clock
-from course.backend.core.registry import ApiRequest, Reply, after, base_url, before, error, success
+from course.backend.core import clock, moto_state
+from course.backend.core.registry import ApiRequest, Reply, after, base_url, before, success
+from course.backend.ses.exceptions import (
+    AlreadyExistsException,
+    BadRequestException,
+    InvalidParameterValue,
+    NotFoundException,
+)
 from course.backend.ses.identities import (
     STORE,
     V1_STATUS,
     Identity,
-    _moto_backend,
     normalize,
+    notification_topics,
 )
 
 V1_BEHAVIOR = {"USE_DEFAULT_VALUE": "UseDefaultValue", "REJECT_MESSAGE": "RejectMessage"}
@@ -37,15 +44,12 @@ def _domain_of(identity: Identity, request: ApiRequest) -> Identity | None:
 
 
 def _forwarding(request: ApiRequest, name: str) -> bool:
-    try:
-        topics = _moto_backend(*_where(request)).sns_topics.get(name, {})
-    except KeyError:
-        return True
+    topics = notification_topics(*_where(request), name)
     return bool(topics.get("feedback_forwarding_enabled", True))
 
 
 def _drop_from_moto(request: ApiRequest, name: str) -> None:
-    backend = _moto_backend(*_where(request))
+    backend = moto_state.ses(*_where(request))
     for key in list(backend.email_identities):
         if normalize(key) == name:
             del backend.email_identities[key]
@@ -57,9 +61,9 @@ def _exists(request: ApiRequest, name: str) -> Identity | None:
     return STORE.get(*_where(request), name)
 
 
-def _no_identity(request: ApiRequest, name: str) -> Reply:
+def _no_identity(name: str) -> NotFoundException:
     """SESv2's answer about an identity that does not exist."""
-    return error(request.call, "NotFoundException", f"Email identity {name} does not exist.", 404)
+    return NotFoundException(f"Email identity {name} does not exist.")
 
 
 # ------------------------------------------------------------------ creating identities
@@ -98,17 +102,14 @@ def verify_domain_dkim(request: ApiRequest, reply: Reply, parsed: dict[str, Any]
 
 @before("sesv2", "CreateEmailIdentity")
 def create_email_identity_checks(request: ApiRequest) -> Reply | None:
+    """Refuse an identity that exists already, and Bring Your Own DKIM (Easy DKIM only)."""
     name = normalize(request.params.get("EmailIdentity", ""))
     if _exists(request, name) is not None:
-        return error(
-            request.call, "AlreadyExistsException", f"Email identity {name} already exist."
-        )
+        raise AlreadyExistsException(f"Email identity {name} already exist.")
     signing = request.params.get("DkimSigningAttributes") or {}
     if signing.get("DomainSigningPrivateKey") or signing.get("DomainSigningSelector"):
-        return error(
-            request.call,
-            "BadRequestException",
-            "The course's local backend supports Easy DKIM only, not Bring Your Own DKIM.",
+        raise BadRequestException(
+            "The course's local backend supports Easy DKIM only, not Bring Your Own DKIM."
         )
     return None
 
@@ -141,6 +142,7 @@ def create_email_identity(request: ApiRequest, reply: Reply, parsed: dict[str, A
 
 @before("ses", "GetIdentityVerificationAttributes")
 def get_identity_verification_attributes(request: ApiRequest) -> Reply:
+    """Each identity's verification status (and a domain's token), as SES has found it."""
     found = {}
     for name in request.params.get("Identities", []):
         identity = _exists(request, name)
@@ -155,6 +157,7 @@ def get_identity_verification_attributes(request: ApiRequest) -> Reply:
 
 @before("ses", "GetIdentityDkimAttributes")
 def get_identity_dkim_attributes(request: ApiRequest) -> Reply:
+    """Each identity's Easy DKIM state (an address shows its domain's)."""
     found = {}
     for name in request.params.get("Identities", []):
         identity = _exists(request, name)
@@ -174,6 +177,7 @@ def get_identity_dkim_attributes(request: ApiRequest) -> Reply:
 
 @before("ses", "GetIdentityMailFromDomainAttributes")
 def get_identity_mail_from_domain_attributes(request: ApiRequest) -> Reply:
+    """Each identity's custom MAIL FROM domain, its status and behaviour on MX failure."""
     found = {}
     for name in request.params.get("Identities", []):
         identity = _exists(request, name)
@@ -189,6 +193,7 @@ def get_identity_mail_from_domain_attributes(request: ApiRequest) -> Reply:
 
 @before("ses", "ListVerifiedEmailAddresses")
 def list_verified_email_addresses(request: ApiRequest) -> Reply:
+    """The addresses verified by their link (not those covered by a domain)."""
     addresses = [i.name for i in STORE.all(*_where(request)) if not i.is_domain and i.verified]
     return success(request.call, {"VerifiedEmailAddresses": addresses})
 
@@ -219,10 +224,11 @@ def _dkim_v2(identity: Identity, request: ApiRequest) -> dict[str, Any]:
 
 @before("sesv2", "GetEmailIdentity")
 def get_email_identity(request: ApiRequest) -> Reply:
+    """One identity: verification, DKIM, MAIL FROM, feedback forwarding, policies and tags."""
     name = normalize(request.params.get("EmailIdentity", ""))
     identity = _exists(request, name)
     if identity is None:
-        return _no_identity(request, name)
+        raise _no_identity(name)
     output: dict[str, Any] = {
         "IdentityType": identity.kind,
         "FeedbackForwardingStatus": _forwarding(request, name),
@@ -241,7 +247,7 @@ def get_email_identity(request: ApiRequest) -> Reply:
         )
     if identity.configuration_set:
         output["ConfigurationSetName"] = identity.configuration_set
-    backend = _moto_backend(*_where(request))
+    backend = moto_state.ses(*_where(request))
     moto_identity = backend.email_identities.get(name)
     if moto_identity is not None:
         output["Policies"] = dict(moto_identity.policies)
@@ -257,7 +263,7 @@ def list_email_identities(request: ApiRequest) -> Reply:
     """Paged with PageSize (at most 1000) and NextToken, as AWS does."""
     size = int(request.params.get("PageSize") or 1000)
     if not 0 <= size <= 1000:
-        return error(request.call, "BadRequestException", "PageSize must be between 0 and 1000.")
+        raise BadRequestException("PageSize must be between 0 and 1000.")
     identities = STORE.all(*_where(request))
     token = request.params.get("NextToken")
     start = int(token) if token and str(token).isdigit() else 0
@@ -308,11 +314,10 @@ def _set_mail_from(
 
 @before("ses", "SetIdentityMailFromDomain")
 def set_identity_mail_from_domain(request: ApiRequest) -> Reply:
+    """Set or remove an identity's custom MAIL FROM domain (a subdomain of its domain)."""
     behavior = request.params.get("BehaviorOnMXFailure", "UseDefaultValue")
     if behavior not in V2_BEHAVIOR:
-        return error(
-            request.call, "InvalidParameterValue", f"Invalid BehaviorOnMXFailure {behavior}."
-        )
+        raise InvalidParameterValue(f"Invalid BehaviorOnMXFailure {behavior}.")
     problem = _set_mail_from(
         request,
         normalize(request.params.get("Identity", "")),
@@ -320,17 +325,16 @@ def set_identity_mail_from_domain(request: ApiRequest) -> Reply:
         V2_BEHAVIOR[behavior],
     )
     if problem:
-        return error(request.call, "InvalidParameterValue", problem[1])
+        raise InvalidParameterValue(problem[1])
     return success(request.call, {})
 
 
 @before("sesv2", "PutEmailIdentityMailFromAttributes")
 def put_email_identity_mail_from_attributes(request: ApiRequest) -> Reply:
+    """Set or remove an identity's custom MAIL FROM domain (v2)."""
     behavior = request.params.get("BehaviorOnMxFailure", "USE_DEFAULT_VALUE")
     if behavior not in V1_BEHAVIOR:
-        return error(
-            request.call, "BadRequestException", f"Invalid BehaviorOnMxFailure {behavior}."
-        )
+        raise BadRequestException(f"Invalid BehaviorOnMxFailure {behavior}.")
     problem = _set_mail_from(
         request,
         normalize(request.params.get("EmailIdentity", "")),
@@ -338,21 +342,20 @@ def put_email_identity_mail_from_attributes(request: ApiRequest) -> Reply:
         behavior,
     )
     if problem and problem[0] == "NotFound":
-        return error(request.call, "NotFoundException", problem[1], 404)
+        raise NotFoundException(problem[1])
     if problem:
-        return error(request.call, "BadRequestException", problem[1])
+        raise BadRequestException(problem[1])
     return success(request.call, {})
 
 
 @before("ses", "SetIdentityDkimEnabled")
 def set_identity_dkim_enabled(request: ApiRequest) -> Reply:
+    """Turn DKIM signing on or off for an identity's domain (Easy DKIM must be set up)."""
     identity = _exists(request, request.params.get("Identity", ""))
     domain = _domain_of(identity, request) if identity is not None else None
     if domain is None or not domain.dkim_tokens:
-        return error(
-            request.call,
-            "InvalidParameterValue",
-            "Easy DKIM is not set up for this identity: call VerifyDomainDkim first.",
+        raise InvalidParameterValue(
+            "Easy DKIM is not set up for this identity: call VerifyDomainDkim first."
         )
     domain.dkim_signing_enabled = bool(request.params.get("DkimEnabled"))
     return success(request.call, {})
@@ -360,35 +363,36 @@ def set_identity_dkim_enabled(request: ApiRequest) -> Reply:
 
 @before("sesv2", "PutEmailIdentityDkimAttributes")
 def put_email_identity_dkim_attributes(request: ApiRequest) -> Reply:
+    """Turn DKIM signing on or off for an identity's domain (v2)."""
     name = normalize(request.params.get("EmailIdentity", ""))
     identity = _exists(request, name)
     if identity is None:
-        return _no_identity(request, name)
+        raise _no_identity(name)
     domain = _domain_of(identity, request)
     if domain is None or not domain.dkim_tokens:
-        return error(
-            request.call, "BadRequestException", "Easy DKIM is not set up for this identity."
-        )
+        raise BadRequestException("Easy DKIM is not set up for this identity.")
     domain.dkim_signing_enabled = bool(request.params.get("SigningEnabled"))
     return success(request.call, {})
 
 
 @before("sesv2", "PutEmailIdentityConfigurationSetAttributes")
 def put_email_identity_configuration_set_attributes(request: ApiRequest) -> Reply:
+    """Set (or clear) the configuration set the identity's mail uses by default."""
     name = normalize(request.params.get("EmailIdentity", ""))
     identity = _exists(request, name)
     if identity is None:
-        return _no_identity(request, name)
+        raise _no_identity(name)
     identity.configuration_set = request.params.get("ConfigurationSetName") or None
     return success(request.call, {})
 
 
 @before("sesv2", "PutEmailIdentityFeedbackAttributes")
 def put_email_identity_feedback_attributes(request: ApiRequest) -> Reply:
+    """Turn bounce and complaint forwarding by email on or off (kept in moto)."""
     name = normalize(request.params.get("EmailIdentity", ""))
     if _exists(request, name) is None:
-        return _no_identity(request, name)
-    backend = _moto_backend(*_where(request))
+        raise _no_identity(name)
+    backend = moto_state.ses(*_where(request))
     enabled = bool(request.params.get("EmailForwardingEnabled"))
     backend.set_identity_feedback_forwarding_enabled(name, enabled)
     return success(request.call, {})
@@ -409,9 +413,10 @@ def delete_identity(request: ApiRequest) -> Reply:
 
 @before("sesv2", "DeleteEmailIdentity")
 def delete_email_identity(request: ApiRequest) -> Reply:
+    """Delete an identity from moto and from the store; an unknown one is NotFoundException."""
     name = normalize(request.params.get("EmailIdentity", ""))
     if _exists(request, name) is None:
-        return _no_identity(request, name)
+        raise _no_identity(name)
     _drop_from_moto(request, name)
     STORE.delete(*_where(request), name)
     return success(request.call, {})

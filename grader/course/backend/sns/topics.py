@@ -1,11 +1,13 @@
-"""SNS fan-out: the kit's ``sns_delivery.publish`` takes over from moto's ``Topic.publish``.
+"""SNS topics as AWS runs them: the kit's fan-out in moto's ``Topic.publish``, and topic calls.
 
-Why replace moto's method rather than hook the Publish call: every way a message reaches a topic
+The kit's ``course.backend.sns.delivery.publish`` takes over from moto's ``Topic.publish``. Why
+replace moto's method rather than hook the Publish call: every way a message reaches a topic
 (Publish, PublishBatch, and other services publishing to a topic inside the backend) goes
 through ``Topic.publish``; moto's validation of the request stays in place, and only the fan-out
-(filtering, permissions, delivery, metrics) becomes the kit's. See ``course.backend.sns.delivery``.
+(filtering, permissions, delivery, metrics) becomes the kit's.
 
 Also here, as AWS documents:
+- ``Publish`` refuses a Subject AWS refuses (``InvalidParameter``);
 - ``GetTopicAttributes`` counts SubscriptionsPending / Confirmed / Deleted and returns the
   delivery-status attributes that were set (moto returns zeros and drops them);
 - ``/_course/sns/<certificate>.pem`` serves the certificate that signs the messages.
@@ -18,24 +20,13 @@ from __future__ import annotations
 from typing import Any
 
 from moto.sns.exceptions import InvalidParameterValue
-from moto.sns.models import Subscription, Topic
+from moto.sns.models import Topic
 
-from course.backend.core.registry import (
-    ApiRequest,
-    Reply,
-    after,
-    before,
-    error,
-    on_reset,
-    page,
-    success,
-)
+from course.backend.core.registry import ApiRequest, Reply, after, before, page, success
 from course.backend.sns import delivery as sns_delivery
 from course.backend.sns import messages as sns_messages
 from course.backend.sns import subscriptions as sns_subscriptions
-
-#: moto's own per-subscription delivery, still used for protocols the kit does not handle.
-MOTO_SUBSCRIPTION_PUBLISH = Subscription.publish
+from course.backend.sns.exceptions import InvalidParameter
 
 FEEDBACK_ATTRIBUTES = [
     f"{prefix}{kind}"
@@ -45,6 +36,8 @@ FEEDBACK_ATTRIBUTES = [
 
 
 def _publish(topic: Topic, message: str, **kwargs: Any) -> str:
+    """moto's ``Topic.publish``, replaced: the kit's fan-out; a message AWS refuses raises moto's
+    ``InvalidParameterValue``, so moto answers the call with it."""
     try:
         return sns_delivery.publish(topic, message, **kwargs)
     except sns_delivery.InvalidPublish as exc:
@@ -59,7 +52,7 @@ def check_subject(request: ApiRequest) -> Reply | None:
     """A Subject with a line break, empty, or of 100 characters or more is InvalidParameter
     (moto accepted newlines and answered HTTP 500 to long subjects)."""
     if problem := sns_delivery.subject_problem(request.params.get("Subject")):
-        return error(request.call, "InvalidParameter", problem)
+        raise InvalidParameter(problem)
     return None
 
 
@@ -95,6 +88,3 @@ def certificate(environ: dict[str, Any], body: bytes) -> Reply:
             200, sns_messages.certificate_pem(), [("Content-Type", "application/x-pem-file")]
         )
     return Reply(404, b"no such certificate", [("Content-Type", "text/plain")])
-
-
-on_reset(sns_subscriptions.clear)
