@@ -1,11 +1,12 @@
 """The Python Lambda runtime's side of one invocation, run as its own process.
 
-``lambda_runtime`` starts ``python -I -u lambda_bootstrap.py SPEC`` in the function's unpacked
-code directory. This script imports the handler, builds the context object, calls the handler
-with the event, and writes the outcome as JSON to the spec's ``result_path``: either
-``{"payload": ...}`` or AWS's error document ``{"errorMessage", "errorType", "requestId",
-"stackTrace"}``. Whatever the handler prints goes to stdout and stderr, which the backend turns
-into CloudWatch Logs lines, as the Lambda runtime does. It imports nothing from the kit.
+``course.backend.awslambda.runtime`` starts ``python -I -u bootstrap.py SPEC`` in the
+function's unpacked code directory. This script imports the handler, builds the context object,
+calls the handler with the event, and writes the outcome as JSON to the spec's
+``result_path``: either ``{"payload": ...}`` or AWS's error document ``{"errorMessage",
+"errorType", "requestId", "stackTrace"}``. Whatever the handler prints goes to stdout and
+stderr, which the backend turns into CloudWatch Logs lines, as the Lambda runtime does. It
+imports nothing from the kit.
 
 https://docs.aws.amazon.com/lambda/latest/dg/python-handler.html
 https://docs.aws.amazon.com/lambda/latest/dg/python-context.html
@@ -141,6 +142,7 @@ def _peak_memory_mb() -> int:
 
 
 def main(spec_path: str) -> int:
+    """Run the invocation the spec file describes and write its outcome; the exit status."""
     with open(spec_path, encoding="utf-8") as f:
         spec = json.load(f)
     task_root = spec["task_root"]

@@ -1,3 +1,6 @@
-"""The backend's machinery, whatever the service: the server, the extension registry, the wire
-protocols, the clock, certificates, the gate and the one accessor to moto's state.
+"""The backend's machinery, whatever the service, importing none of them.
+
+The server (``server``), the extension registry (``registry``), the AWS errors hooks raise
+(``errors``), the wire protocols (``protocol``), the clock, certificates, the gate, what the
+server fixes at start (``settings``) and the one accessor to moto's state (``moto_state``).
 """

@@ -38,6 +38,7 @@ def now() -> float:
 
 
 def offset() -> float:
+    """Seconds the clock is ahead of real time."""
     return _offset
 
 
@@ -52,6 +53,7 @@ def advance(seconds: float) -> float:
 
 
 def reset() -> None:
+    """Put the clock back to real time (backend reset)."""
     global _offset
     with _lock:
         _offset = 0.0

@@ -1,5 +1,4 @@
-"""The one accessor to moto's state: every moto backend object the kit reads or changes is fetched
-here.
+"""The one accessor to moto's state: every moto backend object the kit reads or changes.
 
 moto keeps each service's state in one backend object per account and region
 (``sqs_backends[account][region]``), and a global service's (IAM, Route 53) per account and

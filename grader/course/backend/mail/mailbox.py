@@ -47,6 +47,7 @@ class Mail:
         return list(dict.fromkeys(found))
 
     def to_json(self) -> dict[str, Any]:
+        """The mail as the mailbox page's JSON gives it, links included."""
         return {**asdict(self), "links": self.links}
 
 
@@ -103,6 +104,7 @@ class Mailbox:
         return mail
 
     def messages(self, to: str | None = None) -> list[Mail]:
+        """Every mail, oldest first; with ``to``, only those to that address."""
         with self._lock:
             mails = list(self._mails)
         if to:
@@ -110,9 +112,11 @@ class Mailbox:
         return mails
 
     def get(self, mail_id: str) -> Mail | None:
+        """The mail with that id, if any."""
         return next((m for m in self.messages() if m.id == mail_id), None)
 
     def clear(self) -> None:
+        """Forget every mail (backend reset)."""
         with self._lock:
             self._mails.clear()
 

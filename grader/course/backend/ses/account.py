@@ -66,6 +66,7 @@ class Account:
     rate_free_at: float = 0.0  # when the sending-rate budget is whole again
 
     def sent_last_24_hours(self, now: float) -> int:
+        """Recipients counted against the daily quota in the 24 hours before ``now``."""
         self.sends = [(t, n) for t, n in self.sends if now - t < DAY]
         return sum(n for _, n in self.sends)
 
@@ -78,6 +79,7 @@ class AccountStore:
         self._accounts: dict[tuple[str, str], Account] = {}
 
     def clear(self) -> None:
+        """Forget every account (backend reset)."""
         with self.lock:
             self._accounts.clear()
 

@@ -5,8 +5,8 @@
   reply, ``complaint@`` delivered then marked as spam, ``suppressionlist@`` a hard bounce as if
   on the suppression list (https://docs.aws.amazon.com/ses/latest/dg/send-an-email-from-console.html
   #send-email-simulator). Any other recipient is delivered to the kit's mailbox.
-- A configuration set's event destinations (``ses_destinations``) receive the events they
-  match; an SNS destination gets the event record AWS documents
+- A configuration set's event destinations (``course.backend.ses.destinations``) receive the
+  events they match; an SNS destination gets the event record AWS documents
   (https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-examples.html).
 - An identity's SNS notification topics (``SetIdentityNotificationTopic``) get the notification
   records, and bounces and complaints are forwarded by email to the sender unless feedback
@@ -342,6 +342,7 @@ class Publisher:
         self._lock = threading.Lock()
 
     def submit(self, region: str, topic_arn: str, record: dict[str, Any]) -> None:
+        """Queue ``record`` for publishing to the topic, after those queued before it."""
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="ses-events", daemon=True)

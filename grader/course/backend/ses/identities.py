@@ -102,15 +102,18 @@ class Identity:
 
     @property
     def is_domain(self) -> bool:
+        """Whether the identity is a domain (else an email address)."""
         return self.kind == "DOMAIN"
 
     @property
     def domain(self) -> str:
+        """The domain itself, or the domain of the address."""
         return self.name if self.is_domain else self.name.rsplit("@", 1)[-1]
 
     # -- statuses (call ``refresh`` first)
     @property
     def verification_status(self) -> str:
+        """PENDING, SUCCESS, FAILED or TEMPORARY_FAILURE, as SES v2 spells them."""
         if self.is_domain:
             return _status(self.txt_found or self.dkim_found, self.ever_verified, self.created)
         found = self.confirmed_at is not None
@@ -118,16 +121,19 @@ class Identity:
 
     @property
     def verified(self) -> bool:
+        """Whether the identity may send (its verification succeeded)."""
         return self.verification_status == SUCCESS
 
     @property
     def dkim_status(self) -> str:
+        """Easy DKIM's status: NOT_STARTED until the domain has tokens, then as DNS shows it."""
         if not self.dkim_tokens or self.dkim_started is None:
             return NOT_STARTED
         return _status(self.dkim_found, self.dkim_ever_found, self.dkim_started)
 
     @property
     def mail_from_status(self) -> str:
+        """The custom MAIL FROM domain's status; "" when there is none."""
         if not self.mail_from_domain:
             return ""
         return _status(self.mail_from_found, self.mail_from_ever_found, self.mail_from_set_at)
@@ -204,6 +210,7 @@ class IdentityStore:
         self._links: dict[str, tuple[str, str, str]] = {}
 
     def clear(self) -> None:
+        """Forget every identity and link (backend reset)."""
         with self.lock:
             self._by_region.clear()
             self._links.clear()
@@ -261,6 +268,7 @@ class IdentityStore:
             return list(identity.dkim_tokens)
 
     def delete(self, account_id: str, region: str, name: str) -> bool:
+        """Forget the identity and its open links; whether there was one."""
         with self.lock:
             gone = self._region(account_id, region).pop(normalize(name), None)
             self._links = {t: v for t, v in self._links.items() if v[2] != normalize(name)}
@@ -315,6 +323,7 @@ class IdentityStore:
             return "verified", identity
 
     def dkim_key_for_token(self, token: str) -> Identity | None:
+        """The domain identity one of whose Easy DKIM tokens is ``token``, if any."""
         with self.lock:
             for identities in self._by_region.values():
                 for identity in identities.values():

@@ -5,7 +5,7 @@ may upgrade with STARTTLS, authenticates with AUTH LOGIN or PLAIN using SMTP cre
 from an IAM access key (``smtp_password``), then sends. On loopback AUTH is also allowed without
 TLS, so ``smtplib`` works with or without ``starttls()``. The server only speaks SMTP: who may
 authenticate and what happens to a message are the ``authenticate`` and ``deliver`` callables it
-is given (``ext.ses_smtp`` wires them to IAM and to the SES sending path).
+is given (``course.backend.ses.smtp_endpoint`` wires them to IAM and to the SES sending path).
 
 Replies follow SES's: ``535 Authentication Credentials Invalid``, ``530 Authentication required``,
 ``554 Message rejected: ...``, ``454 Throttling failure: Maximum sending rate exceeded.``
@@ -183,6 +183,7 @@ class SmtpServer:
         return self
 
     def stop(self) -> None:
+        """Close the listening socket and end the server's thread (at most 5 s each)."""
         if self._loop is None or self._server is None:
             return
         loop, server = self._loop, self._server

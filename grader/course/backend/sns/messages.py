@@ -53,11 +53,13 @@ def timestamp(moment: float | None = None) -> str:
 
 
 def confirm_link(base_url: str, topic_arn: str, token: str, endpoint: str) -> str:
+    """The link in a confirmation request that confirms the subscription (the backend's page)."""
     query = urlencode({"TopicArn": topic_arn, "Token": token, "Endpoint": endpoint})
     return f"{base_url}/_course/sns/confirm?{query}"
 
 
 def unsubscribe_link(base_url: str, subscription_arn: str, endpoint: str | None = None) -> str:
+    """The link in every notification that deletes the subscription (the backend's page)."""
     params = {"SubscriptionArn": subscription_arn}
     if endpoint:
         params["Endpoint"] = endpoint
@@ -65,6 +67,7 @@ def unsubscribe_link(base_url: str, subscription_arn: str, endpoint: str | None 
 
 
 def cert_link(base_url: str) -> str:
+    """Where the backend serves the certificate of the key that signs messages."""
     return f"{base_url}/_course/sns/{CERT_NAME}"
 
 
@@ -93,6 +96,7 @@ def _make_key_and_cert() -> tuple[Any, bytes]:
 
 
 def certificate_pem() -> bytes:
+    """The signing certificate, PEM-encoded (made with its key on first use)."""
     return _key_and_cert()[1]
 
 

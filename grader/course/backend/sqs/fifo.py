@@ -72,6 +72,7 @@ class FifoLedger:
         self._last_sequence: dict[QueueKey, int] = {}
 
     def clear(self) -> None:
+        """Forget every deduplication id and sequence number (backend reset)."""
         with self.lock:
             self._first.clear()
             self._last_sequence.clear()

@@ -28,15 +28,18 @@ class Receivers:
         self._by_handle: dict[str, str] = {}
 
     def record(self, receipt_handle: str, app_id: str) -> None:
+        """Note who received the message of ``receipt_handle`` (up to ``MAX_ENTRIES``)."""
         with self._lock:
             if len(self._by_handle) < MAX_ENTRIES:
                 self._by_handle[receipt_handle] = app_id
 
     def all(self) -> dict[str, str]:
+        """Every receipt handle noted, with its receiver's app id."""
         with self._lock:
             return dict(self._by_handle)
 
     def clear(self) -> None:
+        """Forget every receiver (backend reset)."""
         with self._lock:
             self._by_handle.clear()
 
@@ -53,6 +56,7 @@ def app_id(user_agent: str) -> str | None:
 
 @after("sqs", "ReceiveMessage")
 def remember_receiver(request: ApiRequest, reply: Reply, parsed: dict[str, Any]) -> None:
+    """Note the client's app id against each receipt handle a ReceiveMessage delivered."""
     name = app_id(str(request.environ.get("HTTP_USER_AGENT", "")))
     if name is None or reply.status >= 400:
         return None
@@ -64,4 +68,5 @@ def remember_receiver(request: ApiRequest, reply: Reply, parsed: dict[str, Any])
 
 @page("/_course/sqs/receivers")
 def receivers_page(environ: dict[str, Any], body: bytes) -> Reply:
+    """``/_course/sqs/receivers``: ``{receipt handle: app id}`` as JSON."""
     return json_reply(200, RECEIVERS.all())

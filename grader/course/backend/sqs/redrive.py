@@ -72,10 +72,12 @@ class MoveTask:
 
     @property
     def handle(self) -> str:
+        """The TaskHandle: base64 of ``{"taskId", "sourceArn"}``, AWS's own format."""
         document = json.dumps({"taskId": self.task_id, "sourceArn": self.source_arn})
         return base64.b64encode(document.encode()).decode()
 
     def to_result(self) -> dict[str, Any]:
+        """The task as one of ListMessageMoveTasks' Results."""
         result: dict[str, Any] = {
             "Status": self.status,
             "SourceArn": self.source_arn,
@@ -102,20 +104,24 @@ class TaskBook:
     by_source: dict[str, list[MoveTask]] = field(default_factory=dict)
 
     def add(self, task: MoveTask) -> None:
+        """Keep a new task, newest first for its source queue."""
         with self.lock:
             self.by_source.setdefault(task.source_arn, []).insert(0, task)
 
     def recent(self, source_arn: str, limit: int) -> list[MoveTask]:
+        """The source queue's ``limit`` newest tasks."""
         with self.lock:
             return list(self.by_source.get(source_arn, [])[:limit])
 
     def find(self, source_arn: str, task_id: str) -> MoveTask | None:
+        """The source queue's task with that id, if any."""
         with self.lock:
             return next(
                 (t for t in self.by_source.get(source_arn, []) if t.task_id == task_id), None
             )
 
     def clear(self) -> None:
+        """Forget every task (backend reset)."""
         with self.lock:
             self.by_source.clear()
 
