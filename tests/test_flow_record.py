@@ -99,44 +99,44 @@ def test_a_malformed_json_request_is_recorded_and_does_not_break_the_backend(
 def test_the_entry_the_backend_writes_is_the_call_the_checks_read() -> None:
     """``course.flow`` writes the record's format and reads it: an entry built for a call, in a
     page of the record, comes back as that call."""
+    request = {"QueueUrl": "http://localhost/123456789012/jobs", "WaitTimeSeconds": 30}
+    response = {"Error": {"Code": "InvalidParameterValue", "Message": "too long"}}
+    where = {"service": "sqs", "region": "eu-west-1"}
     refused = call_entry(
         seq=7,
-        service="sqs",
         action="ReceiveMessage",
-        region="eu-west-1",
         protocol="json",
         started=10.0,
         ended=10.5,
         status=400,
-        request={"QueueUrl": "http://localhost/123456789012/jobs", "WaitTimeSeconds": 30},
-        response={"Error": {"Code": "InvalidParameterValue", "Message": "too long"}},
+        request=request,
+        response=response,
+        **where,
     )
     flow = Flow.from_json(json.loads(json.dumps(flow_page([refused], dropped=2, next_seq=8))))
     assert flow.dropped == 2
     [call] = flow.calls
     assert call == ApiCall(
         seq=7,
-        service="sqs",
         action="ReceiveMessage",
-        region="eu-west-1",
         started=10.0,
         ended=10.5,
         status=400,
-        request={"QueueUrl": "http://localhost/123456789012/jobs", "WaitTimeSeconds": 30},
-        response={"Error": {"Code": "InvalidParameterValue", "Message": "too long"}},
+        request=request,
+        response=response,
         error={"code": "InvalidParameterValue", "message": "too long"},
+        **where,
     )
     assert call.queue_name == "jobs" and not call.ok and call.error_code == "InvalidParameterValue"
     ok = call_entry(
         seq=8,
-        service="sqs",
         action="ListQueues",
-        region="eu-west-1",
         protocol="json",
         started=11.0,
         ended=11.0,
         status=200,
         request={},
         response={},
+        **where,
     )
     assert "error" not in ok and ApiCall.from_json(ok).error is None

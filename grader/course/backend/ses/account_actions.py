@@ -39,10 +39,12 @@ def get_account_sending_enabled(request: ApiRequest) -> Reply:
 
 
 @before("ses", "UpdateAccountSendingEnabled")
-def update_account_sending_enabled(request: ApiRequest) -> Reply:
-    """Pause or resume the account's sending."""
+@before("sesv2", "PutAccountSendingAttributes")
+def set_account_sending_enabled(request: ApiRequest) -> Reply:
+    """Pause or resume the account's sending (v1 ``Enabled``, v2 ``SendingEnabled``)."""
+    name = "SendingEnabled" if request.call.service == "sesv2" else "Enabled"
     account = ACCOUNTS.get(request.account_id, request.call.region)
-    account.sending_enabled = bool(request.params.get("Enabled", False))
+    account.sending_enabled = bool(request.params.get(name, False))
     return success(request.call, {})
 
 
@@ -54,14 +56,6 @@ def get_send_statistics(request: ApiRequest) -> Reply:
 
 
 # ------------------------------------------------------------------ SES v2
-
-
-@before("sesv2", "PutAccountSendingAttributes")
-def put_account_sending_attributes(request: ApiRequest) -> Reply:
-    """Pause or resume the account's sending (v2)."""
-    account = ACCOUNTS.get(request.account_id, request.call.region)
-    account.sending_enabled = bool(request.params.get("SendingEnabled", False))
-    return success(request.call, {})
 
 
 @before("sesv2", "GetAccount")
