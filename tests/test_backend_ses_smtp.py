@@ -107,6 +107,14 @@ def test_the_endpoint_page_says_where_the_server_listens(backend: Backend) -> No
         assert smtp.has_extn("starttls") and smtp.has_extn("auth")
 
 
+def test_a_gated_backend_listens_for_smtp_on_the_port_it_announced() -> None:
+    """A sandbox learns its backend's ports when it is made, so a backend with a gate fixes its
+    SMTP port at start (in its ready file); the interface, started later, listens on it."""
+    with Backend.start(gate=True) as gated:
+        assert gated.smtp_port is not None
+        assert _endpoint(gated)["port"] == gated.smtp_port
+
+
 def test_the_server_starts_when_its_address_is_first_asked_for() -> None:
     """Loading the backend's extensions starts no SMTP server (most labs never use it; the
     grader starts a backend per submission); the first request for its address does."""
