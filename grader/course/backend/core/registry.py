@@ -15,7 +15,8 @@ A hook refuses a call by raising a ``course.backend.core.errors.ServiceError`` (
 server calls, answer with that error in the call's wire protocol (``error_reply``). Hooks on the
 same call run in the order they were registered, which is the order of ``EXTENSIONS``: only
 modules listed there register ``@before`` and ``@after`` hooks, and no module imports one that
-does. ``success`` builds a successful reply in the call's protocol, ``json_reply`` one of the
+does (a state module they import may register ``@page`` and ``@on_reset``, whose order does not
+matter). ``success`` builds a successful reply in the call's protocol, ``json_reply`` one of the
 kit's own pages.
 
 Each extension pins the AWS behaviour it adds with a test that cites AWS's documentation.
