@@ -11,8 +11,8 @@ import nbformat
 import pytest
 from botocore.config import Config
 from course.backend.process import Backend
-from course.checks import lab_checks
 from course.checks.api import CheckResult, run_check
+from course.checks.catalog import resolve_lab
 from course.checks.context import Aws
 from course.grading.execute import Limits
 from course.grading.grade import Grade, grade_submission
@@ -74,7 +74,7 @@ def aws(backend: Backend) -> Aws:
 def check_results(lab: str, aws: Aws) -> dict[str, CheckResult]:
     """Run every check of ``lab`` against ``aws``; results keyed by short id (``queue-exists``)."""
     fresh = Aws(aws.endpoint_url, answers=aws._answers)  # a new flow read for each call
-    return {c.id: run_check(c, fresh) for c in lab_checks(lab)}
+    return {c.id: run_check(c, fresh) for c in resolve_lab(lab).checks}
 
 
 def notebook_file(path: Path, cells: list[str], lab: str | None = None) -> Path:

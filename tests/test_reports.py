@@ -8,8 +8,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from course.checks import lab_checks
 from course.checks.api import CheckFailed, NotAttempted, outcome_of
+from course.checks.catalog import resolve_lab
 from course.grading.execute import CellProblem, Execution
 from course.grading.grade import Grade
 from course.grading.reports import (
@@ -67,7 +67,8 @@ GRADESCOPE_SCHEMA = {
 
 
 def a_grade(student: str = "an-nguyen") -> Grade:
-    checks = lab_checks("01")
+    lab = resolve_lab("01")
+    checks = lab.checks
     results = [
         outcome_of(checks[0], None),
         outcome_of(checks[1], CheckFailed("VisibilityTimeout is 30, expected 10 | <b>x</b>")),
@@ -84,7 +85,14 @@ def a_grade(student: str = "an-nguyen") -> Grade:
             CellProblem(4, "dead-kernel", "the kernel died"),
         ],
     )
-    return Grade(student, Path(f"{student}.ipynb"), "01", results, execution, 3.5)
+    return Grade(
+        student=student,
+        path=Path(f"{student}.ipynb"),
+        lab=lab,
+        results=results,
+        execution=execution,
+        duration=3.5,
+    )
 
 
 def test_gradescope_results_follow_the_documented_fields() -> None:

@@ -11,15 +11,20 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from course.sandbox.limits import ResourceLimits, parse_size, size_text
+from course.grading.limits import Limits
+from course.sandbox.limits import parse_size, size_text
+
+if TYPE_CHECKING:
+    from course.checks.catalog import Lab
 
 EXIT_FAILED = 1
 EXIT_NOTHING_TO_GRADE = 3
@@ -27,7 +32,8 @@ EXIT_BACKEND = 4
 EXIT_NO_SANDBOX = 5
 
 console = Console(stderr=True)
-CAPS = ResourceLimits()  # the sandbox's default caps, shown in `course grade --help`
+LIMITS = Limits()  # the grader's default limits, shown in `course grade --help`
+CAPS = LIMITS.resources  # the sandbox's default caps
 
 
 class Size(click.ParamType):
@@ -46,6 +52,10 @@ class Size(click.ParamType):
 
 def _size_option(default: int, help_text: str) -> dict[str, Any]:
     return {"type": Size(), "default": size_text(default), "show_default": True, "help": help_text}
+
+
+def _seconds_option(default: float, help_text: str) -> dict[str, Any]:
+    return {"type": float, "default": f"{default:g}", "show_default": True, "help": help_text}
 
 
 def project_root() -> Path:
@@ -206,16 +216,11 @@ def build(check_only: bool) -> None:
     show_default=True,
     help="Folder for the reports.",
 )
-@click.option(
-    "--cell-timeout", type=float, default=120, show_default=True, help="Seconds a cell may run."
-)
+@click.option("--cell-timeout", **_seconds_option(LIMITS.cell_timeout, "Seconds a cell may run."))
 @click.option(
     "--timeout",
     "total_timeout",
-    type=float,
-    default=900,
-    show_default=True,
-    help="Seconds a whole notebook may run.",
+    **_seconds_option(LIMITS.total_timeout, "Seconds a whole notebook may run."),
 )
 @click.option(
     "-j",
@@ -271,18 +276,11 @@ def grade(
     backend of its own; the lab's checks then read what it did. Writes grades.csv, a JSON file,
     Gradescope's results.json and a feedback page per student.
     """
-    from course.checks import UnknownLab, normalize_lab
-    from course.checks import lab_checks as checks_of
-    from course.grading.execute import Limits
     from course.grading.grade import find_submissions, grade_all
     from course.grading.reports import write_class_table, write_student, write_summary
     from course.sandbox.bwrap import SandboxUnavailable, check_available
 
-    try:
-        lab = normalize_lab(lab)
-        checks_of(lab)
-    except UnknownLab as exc:
-        raise click.BadParameter(str(exc), param_hint="LAB") from None
+    graded = _lab_argument(lab)
     paths = find_submissions(list(submissions))
     if not paths:
         console.print("[red]No .ipynb files found in[/red] " + ", ".join(map(str, submissions)))
@@ -298,10 +296,17 @@ def grade(
             "[yellow]--no-sandbox: submissions run with your privileges, unisolated; "
             "every report will say so.[/yellow]"
         )
-    resources = ResourceLimits(
-        memory=memory, processes=processes, file_size=file_size, disk=disk, cpu_seconds=cpu_time
+    resources = replace(
+        CAPS,
+        memory=memory,
+        processes=processes,
+        file_size=file_size,
+        disk=disk,
+        cpu_seconds=cpu_time,
     )
-    limits = Limits(cell_timeout=cell_timeout, total_timeout=total_timeout, resources=resources)
+    limits = replace(
+        LIMITS, cell_timeout=cell_timeout, total_timeout=total_timeout, resources=resources
+    )
     jobs = min(jobs or os.cpu_count() or 1, len(paths))
     with Progress(
         TextColumn("[bold]{task.fields[label]}"),
@@ -311,7 +316,7 @@ def grade(
         TimeElapsedColumn(),
         console=console,
     ) as progress:
-        task = progress.add_task("", total=len(paths), label=f"grading lab {lab}")
+        task = progress.add_task("", total=len(paths), label=f"grading lab {graded.id}")
         slots = {
             n: progress.add_task("waiting", total=None, label=f"  job {n}")
             for n in range(1, jobs + 1)
@@ -329,7 +334,7 @@ def grade(
 
         grades = grade_all(
             paths,
-            lab,
+            graded,
             limits,
             on_done=done,
             jobs=jobs,
@@ -339,7 +344,7 @@ def grade(
         for slot in slots.values():
             progress.remove_task(slot)
     write_class_table(grades, out)
-    summary = write_summary(grades, out, lab)
+    summary = write_summary(grades, out, graded)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
@@ -357,6 +362,16 @@ def grade(
 # ------------------------------------------------------------------- check / labs / slides
 
 
+def _lab_argument(lab: str) -> Lab:
+    """The graded lab a LAB argument names; a usage error naming the labs when it names none."""
+    from course.checks.catalog import UnknownLab, resolve_lab
+
+    try:
+        return resolve_lab(lab)
+    except UnknownLab as exc:
+        raise click.BadParameter(str(exc), param_hint="LAB") from None
+
+
 @main.command("check")
 @click.argument("lab")
 def check_cmd(lab: str) -> None:
@@ -369,7 +384,7 @@ def check_cmd(lab: str) -> None:
         console.print("no local backend is running: `course backend start`")
         sys.exit(EXIT_BACKEND)
     os.environ.setdefault("COURSE_ENDPOINT", running.url)
-    report = check(lab)
+    report = check(_lab_argument(lab))
     click.echo(repr(report))
     if report.score < report.max_score:
         sys.exit(EXIT_FAILED)
@@ -378,14 +393,13 @@ def check_cmd(lab: str) -> None:
 @main.command()
 def labs() -> None:
     """List the labs and their checks with points."""
-    from course.checks import available_labs, lab_checks, lab_module
+    from course.checks.catalog import all_labs
 
-    for lab in available_labs():
-        checks = lab_checks(lab)
-        total = sum(c.points for c in checks)
-        click.echo(f"{lab} {getattr(lab_module(lab), 'TITLE', '')} ({total:g} points)")
-        for c in checks:
-            click.echo(f"    {c.qualified_id:<40} {c.points:>3g}  {c.kind}")
+    for lab in all_labs():
+        if lab.graded:
+            click.echo(f"{lab.id} {lab.title} ({lab.max_points:g} points)")
+            for c in lab.checks:
+                click.echo(f"    {c.qualified_id:<40} {c.points:>3g}  {c.kind}")
 
 
 @main.command()

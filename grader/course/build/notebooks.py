@@ -90,6 +90,8 @@ def serialize(nb: NotebookNode) -> str:
 
 @dataclass
 class BuildResult:
+    """What a build wrote (or, checking only, would write), left as it was, and found stale."""
+
     written: list[Path]
     unchanged: list[Path]
     stale: list[Path]  # in labs/ but without a solution

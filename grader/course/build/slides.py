@@ -3,7 +3,8 @@
 Sources live in ``slides/src/`` at the top of the repository:
 
 - ``decks/*.md``: one Markdown file per deck (see ``slides/README.md`` for the conventions:
-  front matter, ``---`` between slides, ``Note:`` before the speaker notes, ``Lab:`` lines);
+  front matter, ``---`` between slides, ``Note:`` before the speaker notes, ``Lab:`` lines,
+  which name labs of the catalog, ``course.checks.catalog``, by their notebook's name);
 - ``diagrams.py``: a ``DIAGRAMS`` mapping of diagram name to a function returning SVG text;
 - ``deck.html.j2`` and ``index.html.j2``: the Jinja templates; ``course.css``: the kit's styles.
 
@@ -29,21 +30,7 @@ from types import ModuleType
 import jinja2
 from markdown_it import MarkdownIt
 
-#: Lab id (as in LABS.md) to its short title; a ``Lab:`` line may name only these.
-LABS: dict[str, str] = {
-    "00-setup": "Setup: connect to the backend",
-    "01-sqs-basics": "SQS basics",
-    "02-visibility-timeout": "Visibility timeout",
-    "03-long-polling": "Long polling",
-    "04-dead-letter-queue": "Dead-letter queue",
-    "05-fifo-queues": "FIFO queues",
-    "06-sns-basics": "SNS basics",
-    "07-sns-filter-policies": "SNS filter policies",
-    "08-ses-sandbox": "SES in the sandbox",
-    "09-ses-production": "SES production access and reputation",
-    "10-monitoring-limits-pricing": "Monitoring, limits and pricing",
-    "11-sqs-lambda-trigger": "SQS triggers Lambda",
-}
+from course.checks.catalog import Lab, all_labs
 
 SLIDE_SEPARATOR = re.compile(r"^---\s*$")
 FENCE = re.compile(r"^\s*(```|~~~)")
@@ -144,15 +131,21 @@ def split_notes(source: str) -> tuple[str, str]:
     return source.strip(), ""
 
 
+def labs_by_slug() -> dict[str, Lab]:
+    """The labs a ``Lab:`` line may name, by the name of their notebook (``01-sqs-basics``)."""
+    return {lab.slug: lab for lab in all_labs() if lab.notebook is not None}
+
+
 def lab_badge(ids: str) -> str:
     """Render a ``Lab:`` line (comma-separated lab ids) as the HTML badge naming the notebooks."""
+    labs = labs_by_slug()
     parts = []
     for lab_id in (part.strip() for part in ids.split(",")):
-        if lab_id not in LABS:
-            raise SlideBuildError(f"unknown lab id {lab_id!r}; known: {', '.join(LABS)}")
+        if lab_id not in labs:
+            raise SlideBuildError(f"unknown lab id {lab_id!r}; known: {', '.join(labs)}")
         parts.append(
             f'<span class="lab-ref"><code>labs/{lab_id}.ipynb</code> '
-            f'<span class="lab-title">{LABS[lab_id]}</span></span>'
+            f'<span class="lab-title">{labs[lab_id].title}</span></span>'
         )
     return '<p class="lab">Practise it: ' + " ".join(parts) + "</p>"
 

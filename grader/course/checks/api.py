@@ -47,6 +47,7 @@ class Check:
 
     @property
     def qualified_id(self) -> str:
+        """The id reports and results use: ``lab01.queue-exists``."""
         return f"lab{self.lab}.{self.id}"
 
 
@@ -65,16 +66,19 @@ class CheckResult:
 
     @property
     def passed(self) -> bool:
+        """Whether the check passed (and so earned its points)."""
         return self.outcome == "passed"
 
     def to_json(self) -> dict[str, Any]:
+        """The result as the reports write it, field by field."""
         return asdict(self)
 
 
 def check(
     id: str, *, points: float, statement: str, hint: str, kind: Kind
 ) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Declare a check of the lab whose module defines it (the module sets ``LAB = "NN"``)."""
+    """Declare a check of the lab whose module defines it (the module sets ``LAB = "NN"``); the
+    lab's ``Lab`` in ``course.checks.catalog`` lists it with the module's other checks."""
 
     def register(func: Callable[..., None]) -> Callable[..., None]:
         import sys

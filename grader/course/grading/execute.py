@@ -3,11 +3,14 @@
 nbclient runs the cells; this module adds what grading needs on top of it: a time limit per cell
 and for the whole notebook, an output budget (a cell that prints megabytes does not fill the
 grader's memory), execution that goes on after a failing cell (as nbgrader does), a stop when the
-kernel dies or ignores an interrupt, and a record of every problem by cell.
+kernel dies or ignores an interrupt, and a record of every problem by cell. A ``NotebookRun``
+keeps its kernel up after the last cell until it is closed, for what the grader asks next
+(``course.grading.answers``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -15,6 +18,7 @@ import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import TracebackType
 from typing import Any, Literal
 
 import nbformat
@@ -23,22 +27,24 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
 from course.grading.kernel import MAX_MESSAGE, BoundedKernelClient, SandboxedKernel
-from course.sandbox.limits import ResourceLimits, breach_message, breach_of
+from course.grading.limits import Limits
+from course.sandbox.limits import breach_message, breach_of
 
-ANSWER_MARKER = "<<course-answers>>"
 ProblemKind = Literal[
     "error", "timeout", "dead-kernel", "stuck-kernel", "output-truncated", "not-run", "limit"
 ]
+Status = Literal["completed", "stopped", "unreadable", "wrong-lab", "empty", "crashed"]
 
-
-@dataclass(frozen=True)
-class Limits:
-    """How long and how loud a submission may be, and (in a sandbox) what it may use."""
-
-    cell_timeout: float = 120.0
-    total_timeout: float = 900.0
-    output_bytes: int = 2_000_000
-    resources: ResourceLimits = field(default_factory=ResourceLimits)
+#: The execute reply nbclient makes up for a cell it interrupted at its time limit (its
+#: ``error_on_timeout``). ``TIMEOUT_MARK`` is how ``on_cell_executed`` tells it from a real
+#: reply: a kernel's own replies have no such key.
+TIMEOUT_MARK = "course_timed_out"
+TIMEOUT_REPLY = {
+    "ename": "CellTimeoutError",
+    "evalue": "time limit",
+    "traceback": [],
+    TIMEOUT_MARK: True,
+}
 
 
 @dataclass
@@ -55,7 +61,7 @@ class CellProblem:
 class Execution:
     """What running a notebook did."""
 
-    status: Literal["completed", "stopped", "unreadable", "wrong-lab", "empty", "crashed"]
+    status: Status
     summary: str
     code_cells: int = 0
     cells_run: int = 0
@@ -65,6 +71,7 @@ class Execution:
     stopped_at: int | None = None
 
     def to_json(self) -> dict[str, Any]:
+        """The execution as the per-student JSON report writes it."""
         return asdict(self)
 
 
@@ -78,7 +85,14 @@ class _GradingClient(NotebookClient):
         kernel: SandboxedKernel | None = None,
         **kw: Any,
     ) -> None:
-        super().__init__(nb, km=kernel.km if kernel else None, **kw)
+        super().__init__(
+            nb,
+            km=kernel.km if kernel else None,
+            interrupt_on_timeout=True,
+            error_on_timeout=TIMEOUT_REPLY,
+            on_cell_executed=self._note_timeout,
+            **kw,
+        )
         self.kernel = kernel
         self.output_budget = output_budget
         self.output_used = 0
@@ -121,9 +135,24 @@ class _GradingClient(NotebookClient):
         reachable = self.cpu_before + (time.monotonic() - self.cell_started)
         return reachable >= self.kernel.limits.cpu_seconds
 
+    def _note_timeout(
+        self, cell: NotebookNode, cell_index: int, execute_reply: dict[str, Any] | None
+    ) -> None:
+        """nbclient's ``on_cell_executed`` hook: was this cell's reply the one made up for an
+        interrupt at its time limit?"""
+        content = (execute_reply or {}).get("content", {})
+        if content.get(TIMEOUT_MARK) is True:
+            self.timed_out = True
+
+    # nbclient has no hook per output message (``on_cell_*`` see whole cells, and an output
+    # hook registered with ``register_output_hook`` replaces nbclient's own handling of the
+    # output instead of vetting it), so the budget is kept in ``output``, the public method
+    # every output message goes through.
     def output(
         self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None, cell_index: int
     ) -> NotebookNode | None:
+        """Keep ``msg``'s output while the notebook's output budget lasts; past it, drop it and
+        say so once in the cell."""
         size = len(json.dumps(msg.get("content", {}), default=str))
         if self.output_used + size > self.output_budget:
             if cell_index not in self.truncated:
@@ -140,10 +169,6 @@ class _GradingClient(NotebookClient):
         self.output_used += size
         return super().output(outs, msg, display_id, cell_index)
 
-    async def _async_handle_timeout(self, timeout: int, cell: NotebookNode | None = None) -> Any:
-        self.timed_out = True
-        return await super()._async_handle_timeout(timeout, cell)
-
 
 def _excerpt(source: str, lines: int = 3) -> str:
     body = source.strip().splitlines()
@@ -157,32 +182,130 @@ def _error_of(cell: NotebookNode) -> str | None:
     return None
 
 
-def answers_cell(names: list[str]) -> NotebookNode:
-    """A cell that prints the notebook's answer variables as JSON, after everything else ran."""
-    code = (
-        "import json as _course_json\n"
-        f"_course_names = {names!r}\n"
-        "def _course_value(v):\n"
-        "    try:\n"
-        "        _course_json.dumps(v)\n"
-        "        return v\n"
-        "    except (TypeError, ValueError):\n"
-        "        return repr(v)\n"
-        f"print({ANSWER_MARKER!r} + _course_json.dumps("
-        "{n: _course_value(globals()[n]) for n in _course_names if n in globals()}))"
-    )
-    return nbformat.v4.new_code_cell(code)
+class NotebookRun:
+    """One notebook run in one kernel: ``execute`` runs its code cells, then the kernel stays up
+    for ``run_cell`` until ``close`` (or the end of a ``with`` block) ends it.
 
+    ``kernel`` is a started sandboxed kernel to run in (closing the run closes it); without one
+    a kernel is started here, unsandboxed, with ``env`` in ``cwd`` (both then required).
+    """
 
-def _read_answers(cell: NotebookNode) -> dict[str, Any]:
-    for out in cell.get("outputs", []):
-        for line in str(out.get("text", "")).splitlines():
-            if line.startswith(ANSWER_MARKER):
-                try:
-                    return json.loads(line[len(ANSWER_MARKER) :])
-                except ValueError:
-                    return {}
-    return {}
+    def __init__(
+        self,
+        nb: NotebookNode,
+        *,
+        limits: Limits,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        kernel: SandboxedKernel | None = None,
+    ) -> None:
+        self.nb = nb
+        self.limits = limits
+        self.kernel = kernel
+        self.execution: Execution | None = None
+        self._cells_ran = False
+        self._started: float | None = None
+        self._open = contextlib.ExitStack()
+        # A kernel started here gets env and cwd; its own output is chatter, not the student's
+        # (that goes to iopub). A kernel handed in was started so; it is ours to end too.
+        self._start: dict[str, Any] = {}
+        if kernel is None:
+            self._start = {
+                "env": env,
+                "cwd": str(cwd),
+                "stdout": subprocess.DEVNULL,
+                "stderr": subprocess.DEVNULL,
+            }
+        try:
+            self.client = _GradingClient(
+                nb,
+                limits.output_bytes,
+                kernel,
+                timeout=int(limits.cell_timeout),
+                allow_errors=True,
+                kernel_name="python3",
+                iopub_timeout=4,
+                shutdown_kernel="immediate",
+                resources={"metadata": {"path": str(cwd)}} if cwd else {},
+            )
+        except BaseException:
+            if kernel is not None:
+                kernel.close()
+            raise
+
+    def execute(self) -> Execution:
+        """Run every code cell of the notebook, which is updated with the outputs. A cap a
+        sandboxed kernel hits is named in the problems. Never raises for anything the notebook
+        does: problems are returned, cell by cell."""
+        nb, limits = self.nb, self.limits
+        code_indices = [
+            i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()
+        ]
+        result = Execution(status="completed", summary="", code_cells=len(code_indices))
+        self.execution = result
+        if not code_indices:
+            result.status, result.summary = "empty", "the notebook has no code to run"
+            return result
+        self._started = time.monotonic()
+        deadline = self._started + limits.total_timeout
+        try:
+            self._open.enter_context(self.client.setup_kernel(**self._start, cleanup_kc=True))
+            _run_cells(self.client, nb, code_indices, deadline, limits, result)
+            self._cells_ran = True
+        except Exception as exc:  # the kernel failed to start or nbclient itself broke
+            self._crashed(exc)
+        if not result.summary:
+            failed = sum(1 for p in result.problems if p.kind in ("error", "timeout"))
+            result.summary = run_summary(result.code_cells, failed)
+        return result
+
+    @property
+    def kernel_usable(self) -> bool:
+        """Whether every cell's turn came and the kernel is still there to ask something of."""
+        return (
+            self._cells_ran
+            and self.execution is not None
+            and not any(p.kind in ("dead-kernel", "stuck-kernel") for p in self.execution.problems)
+        )
+
+    def run_cell(self, cell: NotebookNode, *, timeout: int) -> NotebookNode:
+        """Run one cell of the grader's own in the kernel, after the notebook's cells, outside
+        its history and without leaving it in the notebook. Raises whatever nbclient raises."""
+        self.nb.cells.append(cell)
+        try:
+            self.client.timeout = timeout
+            return self.client.execute_cell(cell, len(self.nb.cells) - 1, store_history=False)
+        finally:
+            self.nb.cells.pop()
+
+    def close(self) -> None:
+        """End the kernel; the execution's duration runs to here."""
+        try:
+            self._open.close()
+        except Exception as exc:  # nbclient failed to shut the kernel down
+            self._crashed(exc)
+        finally:
+            if self.kernel is not None:
+                self.kernel.close()
+        if self.execution is not None and self._started is not None:
+            self.execution.duration = round(time.monotonic() - self._started, 2)
+
+    def _crashed(self, exc: Exception) -> None:
+        result = self.execution
+        if result is not None and result.status == "completed":
+            result.status = "crashed"
+            result.summary = f"the kernel could not run the notebook: {type(exc).__name__}: {exc}"
+
+    def __enter__(self) -> NotebookRun:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 def execute_notebook(
@@ -191,61 +314,13 @@ def execute_notebook(
     limits: Limits,
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
-    answer_names: list[str] | None = None,
     kernel: SandboxedKernel | None = None,
 ) -> Execution:
-    """Run every code cell of ``nb`` in a fresh kernel; ``nb`` is updated with the outputs.
-
-    ``kernel`` is a started sandboxed kernel to run in (this call closes it); without one a
-    kernel is started here, unsandboxed, with ``env`` in ``cwd`` (both then required). A cap a
-    sandboxed kernel hits is named in the problems. Never raises for anything the notebook
-    does: problems are returned, cell by cell.
-    """
-    code_indices = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()]
-    result = Execution(status="completed", summary="", code_cells=len(code_indices))
-    if not code_indices:
-        if kernel is not None:
-            kernel.close()
-        result.status, result.summary = "empty", "the notebook has no code to run"
-        return result
-
-    client = _GradingClient(
-        nb,
-        limits.output_bytes,
-        kernel,
-        timeout=int(limits.cell_timeout),
-        allow_errors=True,
-        interrupt_on_timeout=True,
-        error_on_timeout={"ename": "CellTimeoutError", "evalue": "time limit", "traceback": []},
-        kernel_name="python3",
-        iopub_timeout=4,
-        shutdown_kernel="immediate",
-        resources={"metadata": {"path": str(cwd)}} if cwd else {},
-    )
-    started = time.monotonic()
-    deadline = started + limits.total_timeout
-    try:
-        # A kernel started here gets env and cwd; its own output is chatter, not the student's
-        # (that goes to iopub). A kernel handed in was started so; it is ours to end too.
-        start = {} if kernel else {"env": env, "cwd": str(cwd)}
-        devnull = {} if kernel else {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-        with client.setup_kernel(**start, **devnull, cleanup_kc=True):
-            _run_cells(client, nb, code_indices, deadline, limits, result)
-            kernel_gone = any(p.kind in ("dead-kernel", "stuck-kernel") for p in result.problems)
-            if answer_names and not kernel_gone:
-                result.answers = _collect_answers(client, nb, answer_names)
-    except Exception as exc:  # the kernel failed to start or nbclient itself broke
-        if result.status == "completed":
-            result.status = "crashed"
-            result.summary = f"the kernel could not run the notebook: {type(exc).__name__}: {exc}"
-    finally:
-        if kernel is not None:
-            kernel.close()
-    result.duration = round(time.monotonic() - started, 2)
-    if not result.summary:
-        failed = sum(1 for p in result.problems if p.kind in ("error", "timeout"))
-        result.summary = run_summary(result.code_cells, failed)
-    return result
+    """Run every code cell of ``nb`` in a fresh kernel, then end the kernel (see ``NotebookRun``
+    for the arguments); ``nb`` is updated with the outputs. Never raises for anything the
+    notebook does."""
+    with NotebookRun(nb, limits=limits, env=env, cwd=cwd, kernel=kernel) as run:
+        return run.execute()
 
 
 def run_summary(cells: int, failed: int) -> str:
@@ -378,23 +453,9 @@ def _note_breaches(
 def _kernel_responds(client: _GradingClient, timeout: int = 10) -> bool:
     """After an interrupt: does the kernel answer a trivial request within ``timeout`` s?"""
     client.timeout = timeout
-    client.timed_out = False
     try:
         msg_id = client.kc.execute("pass", store_history=False)
         reply = client.wait_for_reply(msg_id)
     except Exception:
         return False
-    return reply is not None and not client.timed_out
-
-
-def _collect_answers(client: _GradingClient, nb: NotebookNode, names: list[str]) -> dict[str, Any]:
-    cell = answers_cell(names)
-    nb.cells.append(cell)
-    try:
-        client.timeout = 30
-        client.execute_cell(cell, len(nb.cells) - 1, store_history=False)
-        return _read_answers(cell)
-    except Exception:
-        return {}
-    finally:
-        nb.cells.pop()
+    return reply is not None  # nbclient gives None when the time ran out

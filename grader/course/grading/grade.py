@@ -1,8 +1,10 @@
-"""Grade submissions: for each one a fresh backend, the notebook run, then the lab's checks.
+"""Grade submissions: for each one a clean backend, the notebook run, its answers, the checks.
 
-The per-submission loop and its error handling live here once. Whatever a submission does —
-not a notebook, another lab, a crash, an endless loop — it gets a score and a specific message,
-and grading goes on to the next one.
+The per-submission pipeline and its error handling live here once: the lab is resolved once at
+the entry (``grade_all``, ``grade_submission``) and passed down as a ``Lab``. Whatever a
+submission does (not a notebook, another lab, a crash, an endless loop) it gets a score and a
+specific message, and grading goes on to the next one; a submission that cannot be run at all
+is ``Refused``, and every refusal becomes a grade in one place, ``Grade.refused``.
 """
 
 from __future__ import annotations
@@ -22,14 +24,17 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from nbformat import NotebookNode
 
 from course.backend.process import Backend, BackendError
-from course.checks import answer_names, lab_checks, lab_module, normalize_lab
 from course.checks.api import CheckResult, NotAttempted, outcome_of
+from course.checks.catalog import Lab, resolve_lab
 from course.checks.context import Aws
 from course.connection import scrubbed_environment
-from course.grading.execute import Execution, Limits, execute_notebook
+from course.grading.answers import collect_answers
+from course.grading.execute import Execution, NotebookRun, Status
 from course.grading.kernel import SandboxedKernel
+from course.grading.limits import Limits
 from course.grading.plugin import run_checks
 from course.sandbox.bwrap import HOME, Sandbox, check_available
 from course.sandbox.limits import ResourceLimits
@@ -38,32 +43,78 @@ from course.sandbox.limits import ResourceLimits
 SANDBOX_ENV = ("LANG", "LC_ALL", "TZ")
 
 
-@dataclass
+class Refused(Exception):
+    """A submission that cannot be run or checked: its ``status`` and ``summary`` for the
+    report, the ``reason`` every check is marked not attempted with, and the notebook as read
+    (None when there is none to report)."""
+
+    def __init__(
+        self, status: Status, summary: str, reason: str, notebook: NotebookNode | None = None
+    ) -> None:
+        super().__init__(summary)
+        self.status = status
+        self.summary = summary
+        self.reason = reason
+        self.notebook = notebook
+
+
+@dataclass(kw_only=True)
 class Grade:
-    """One submission's grade: the checks' results and what running the notebook did."""
+    """One submission's grade: the checks' results and what running the notebook did.
+
+    Built with keywords for a submission that ran and was checked, by ``Grade.refused`` for one
+    that could not be.
+    """
 
     student: str
     path: Path
-    lab: str
+    lab: Lab
     results: list[CheckResult]
     execution: Execution
     duration: float = 0.0
     notebook: Any = field(default=None, repr=False)
     isolated: bool = True  # False when graded with --no-sandbox
 
+    @classmethod
+    def refused(
+        cls,
+        refusal: Refused,
+        *,
+        student: str,
+        path: Path,
+        lab: Lab,
+        duration: float,
+        isolated: bool,
+    ) -> Grade:
+        """The grade of a refused submission: every check not attempted, for the refusal's
+        reason, and an execution that says why nothing (more) ran."""
+        return cls(
+            student=student,
+            path=path,
+            lab=lab,
+            results=[outcome_of(c, NotAttempted(refusal.reason)) for c in lab.checks],
+            execution=Execution(status=refusal.status, summary=refusal.summary),
+            duration=duration,
+            notebook=refusal.notebook,
+            isolated=isolated,
+        )
+
     @property
     def score(self) -> float:
+        """The points earned."""
         return sum(r.points for r in self.results)
 
     @property
     def max_score(self) -> float:
+        """The points there were to earn (checks that cannot run here left out)."""
         return sum(r.max_points for r in self.results)
 
     def to_json(self) -> dict[str, Any]:
+        """The grade as the per-student JSON report writes it."""
         return {
             "student": self.student,
             "submission": self.path.name,
-            "lab": self.lab,
+            "lab": self.lab.id,
             "score": self.score,
             "max_score": self.max_score,
             "checks": [r.to_json() for r in self.results],
@@ -113,10 +164,11 @@ class BackendSlot:
         self.backend: Backend | None = None
         self.log_dir = Path(tempfile.mkdtemp(prefix="course-slot-"))
         self._starter = ThreadPoolExecutor(1, thread_name_prefix="kernel-start")
-        self._next: tuple[Backend, str, Future[SandboxedKernel]] | None = None
+        self._next: tuple[Backend, Lab, Future[SandboxedKernel]] | None = None
 
     @property
     def memory_limit(self) -> int | None:
+        """The memory cap of the slot's backends: None without a sandbox."""
         return max(BACKEND_MEMORY, self.resources.memory) if self.sandboxed else None
 
     def clean_backend(self) -> Backend:
@@ -158,7 +210,7 @@ class BackendSlot:
         )
         return int(data) * 1024 > limit // 2
 
-    def kernel(self, backend: Backend, lab: str) -> SandboxedKernel:
+    def kernel(self, backend: Backend, lab: Lab) -> SandboxedKernel:
         """A started sandboxed kernel for a submission on ``backend``; starts the next one's."""
         ready = None
         if self._next is not None:
@@ -179,7 +231,7 @@ class BackendSlot:
         except Exception:  # a kernel started ahead that failed gets one fresh try, now
             return self._starter.submit(self._start, backend, lab).result()
 
-    def _start(self, backend: Backend, lab: str) -> SandboxedKernel:
+    def _start(self, backend: Backend, lab: Lab) -> SandboxedKernel:
         sandbox = Sandbox(
             self.resources,
             kernel_environment(backend, lab, sandboxed=True),
@@ -189,6 +241,7 @@ class BackendSlot:
         return SandboxedKernel.start(sandbox)
 
     def close(self) -> None:
+        """Stop the slot's backend and any kernel started ahead; remove its log folder."""
         if self._next is not None:
             self._next[2].add_done_callback(_close_started)
             self._next = None
@@ -204,10 +257,10 @@ def _close_started(future: Future[SandboxedKernel]) -> None:
         future.result().close()
 
 
-def kernel_environment(backend: Backend, lab: str, *, sandboxed: bool) -> dict[str, str]:
+def kernel_environment(backend: Backend, lab: Lab, *, sandboxed: bool) -> dict[str, str]:
     """The graded kernel's environment: pointed at ``backend``, nothing of the instructor's."""
     env = scrubbed_environment(dict(os.environ), backend.url)
-    env.update({"COURSE_LAB": lab, "AWS_EC2_METADATA_DISABLED": "true"})
+    env.update({"COURSE_LAB": lab.id, "AWS_EC2_METADATA_DISABLED": "true"})
     if sandboxed:
         env = {
             k: v for k, v in env.items() if k in SANDBOX_ENV or k.startswith(("AWS_", "COURSE_"))
@@ -222,82 +275,105 @@ _CHECKS_LOCK = threading.Lock()
 
 def grade_submission(
     path: Path,
-    lab: str,
+    lab: Lab | str,
     limits: Limits | None = None,
     student: str | None = None,
     *,
     sandboxed: bool = True,
     slot: BackendSlot | None = None,
 ) -> Grade:
-    """Grade one notebook file. Never raises for anything the submission does.
+    """Grade one notebook file as lab ``lab``'s (a ``Lab`` or any spelling of its id; an
+    unknown lab raises ``UnknownLab``). Never raises for anything the submission does.
 
     ``student`` names the submission in reports; it defaults to the file's stem. With
     ``sandboxed`` (the default) the kernel runs in a sandbox that sees only itself and its
     backend. ``slot`` lends a backend to reuse; without one a backend is started and stopped.
     """
-    lab = normalize_lab(lab)
+    lab = resolve_lab(lab)
     limits = limits or Limits()
     started = time.monotonic()
     student = student or path.stem
-
-    def graded(results: list[CheckResult], execution: Execution, nb: Any = None) -> Grade:
-        return Grade(
-            student, path, lab, results, execution, time.monotonic() - started, nb, sandboxed
+    try:
+        nb = read_submission(path, lab)
+        results, execution = _run_and_check(nb, lab, limits, sandboxed=sandboxed, slot=slot)
+    except Refused as refusal:
+        return Grade.refused(
+            refusal,
+            student=student,
+            path=path,
+            lab=lab,
+            duration=time.monotonic() - started,
+            isolated=sandboxed,
         )
+    return Grade(
+        student=student,
+        path=path,
+        lab=lab,
+        results=results,
+        execution=execution,
+        duration=time.monotonic() - started,
+        notebook=nb,
+        isolated=sandboxed,
+    )
 
+
+def read_submission(path: Path, lab: Lab) -> NotebookNode:
+    """The submitted notebook, if it is one and not another lab's; else ``Refused``."""
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception as exc:
         reason = f"not a readable notebook ({type(exc).__name__}: {str(exc)[:200]})"
-        return graded(_not_attempted(lab, reason), Execution(status="unreadable", summary=reason))
-
+        raise Refused("unreadable", reason, reason) from None
     other_lab = str(nb.metadata.get("course", {}).get("lab", "") or "")
-    if other_lab and other_lab != lab:
-        reason = f"this notebook is lab {other_lab}'s, not lab {lab}'s: it was not run"
-        return graded(
-            _not_attempted(lab, reason), Execution(status="wrong-lab", summary=reason), nb
-        )
+    if other_lab and other_lab != lab.id:
+        reason = f"this notebook is lab {other_lab}'s, not lab {lab.id}'s: it was not run"
+        raise Refused("wrong-lab", reason, reason, nb)
+    return nb
 
+
+def _run_and_check(
+    nb: NotebookNode, lab: Lab, limits: Limits, *, sandboxed: bool, slot: BackendSlot | None
+) -> tuple[list[CheckResult], Execution]:
+    """Run ``nb`` on a clean backend, collect its answers, then run the lab's checks on what it
+    did. A backend that does not start, or a fault of the grader's own, is ``Refused``."""
     own_slot = slot is None
     slot = slot or BackendSlot(sandboxed, limits.resources)
     try:
         try:
             backend = slot.clean_backend()
         except BackendError as exc:
-            execution = Execution(
-                status="crashed", summary=f"the grader's backend did not start: {exc}"
-            )
-            return graded(_not_attempted(lab, str(exc)), execution, nb)
-        names = answer_names(lab)
+            summary = f"the grader's backend did not start: {exc}"
+            raise Refused("crashed", summary, str(exc), nb) from None
         if sandboxed:  # the kernel's environment and folders are its sandbox's
-            kernel = slot.kernel(backend, lab)
-            execution = execute_notebook(nb, limits=limits, answer_names=names, kernel=kernel)
+            run = NotebookRun(nb, limits=limits, kernel=slot.kernel(backend, lab))
+            execution = _execute(run, lab)
         else:
             with tempfile.TemporaryDirectory(prefix="course-grade-") as workdir:
                 env = kernel_environment(backend, lab, sandboxed=False)
                 env["COURSE_STATE_DIR"] = workdir
-                execution = execute_notebook(
-                    nb, limits=limits, answer_names=names, env=env, cwd=Path(workdir)
-                )
+                run = NotebookRun(nb, limits=limits, env=env, cwd=Path(workdir))
+                execution = _execute(run, lab)
         if not backend.healthy():
             execution.summary += "; the backend stopped answering during the run"
         aws = Aws(backend.url, answers=execution.answers)
         with _CHECKS_LOCK:
-            results = run_checks(lab_module(lab).__name__, aws)
-        return graded(results, execution, nb)
+            return run_checks(lab, aws), execution
+    except Refused:
+        raise
     except Exception as exc:  # a fault of the grader's own: report it, go on with the next
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        execution = Execution(
-            status="crashed", summary=f"the grader failed on this submission: {last}"
-        )
-        return graded(_not_attempted(lab, last), execution)
+        raise Refused("crashed", f"the grader failed on this submission: {last}", last) from None
     finally:
         if own_slot:
             slot.close()
 
 
-def _not_attempted(lab: str, why: str) -> list[CheckResult]:
-    return [outcome_of(c, NotAttempted(why)) for c in lab_checks(lab)]
+def _execute(run: NotebookRun, lab: Lab) -> Execution:
+    """Run the notebook's cells, then, in the same kernel, collect the lab's answers."""
+    with run:
+        execution = run.execute()
+        execution.answers = collect_answers(run, lab.answer_names)
+    return execution
 
 
 def find_submissions(sources: list[Path]) -> list[Path]:
@@ -337,7 +413,7 @@ def student_names(paths: list[Path]) -> dict[Path, str]:
 
 def grade_all(
     paths: list[Path],
-    lab: str,
+    lab: Lab | str,
     limits: Limits | None = None,
     on_done: Callable[[Grade], None] | None = None,
     *,
@@ -349,8 +425,9 @@ def grade_all(
 
     ``on_start(job, student)`` and ``on_done(grade)`` run as each submission starts and ends
     (one at a time, for progress and reports). The grades come back in the order of ``paths``,
-    whatever order they finished in.
+    whatever order they finished in. ``lab`` is resolved here, once, for every submission.
     """
+    lab = resolve_lab(lab)
     limits = limits or Limits()
     if sandboxed:
         check_available()

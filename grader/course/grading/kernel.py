@@ -67,6 +67,7 @@ class BoundedKernelClient(AsyncKernelClient):
         return context
 
     def start_channels(self, *args: Any, **kwargs: Any) -> None:
+        """Open the channels, and a monitor on the two that carry a cell's output and reply."""
         super().start_channels(*args, **kwargs)
         plain = zmq.Context.shadow(self.context.underlying)  # inproc needs the same context
         self._monitors = []
@@ -87,6 +88,7 @@ class BoundedKernelClient(AsyncKernelClient):
         return count
 
     def stop_channels(self) -> None:
+        """Close the monitors, then the channels."""
         for monitor in getattr(self, "_monitors", []):
             monitor.close(linger=0)
         self._monitors = []
@@ -101,6 +103,7 @@ class SandboxKernelManager(KernelManager):
     """
 
     def start_kernel(self, **kwargs: Any) -> None:
+        """Start the sandboxed kernel and link its ipc folder from this side."""
         try:
             super().start_kernel(**kwargs)
         finally:
@@ -113,10 +116,12 @@ class SandboxKernelManager(KernelManager):
     # The grader-side link goes before the kernel does: what jupyter_client then removes by
     # path (the ipc sockets) must not be reached through a sandbox that could swap in links.
     def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
+        """Remove the link into the sandbox, then shut the kernel down."""
         self.remove_link()
         super().shutdown_kernel(now=now, restart=restart)
 
     def cleanup_resources(self, restart: bool = False) -> None:
+        """Remove the link into the sandbox, then what jupyter_client left."""
         self.remove_link()
         super().cleanup_resources(restart)
 

@@ -2,8 +2,8 @@
 
 Registered as the ``course`` pytest11 entry point, so an instructor can also run a lab's checks
 by hand: ``pytest --pyargs course.checks.labs.lab01 --course-endpoint http://127.0.0.1:PORT``.
-The grader runs them in its own process through ``run_checks``, with a ``ResultCollector``
-that keeps every outcome and its points.
+The grader runs them in its own process through ``run_checks``, which hands the plugin the
+grader's ``Aws`` and takes back every outcome with its points.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from course.checks.api import CheckResult, outcome_of
+from course.checks.catalog import Lab
 from course.checks.context import Aws
 
 AWS_KEY = pytest.StashKey[Aws]()
@@ -22,6 +23,7 @@ RESULTS_KEY = pytest.StashKey[list[CheckResult]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """The options for running a lab's checks by hand."""
     group = parser.getgroup("course", "AWS messaging course grader")
     group.addoption("--course-endpoint", help="the local backend's URL to grade against")
     group.addoption("--course-answers", type=Path, help="JSON file of the notebook's answers")
@@ -29,6 +31,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Start the session's list of check results."""
     config.stash[RESULTS_KEY] = []
 
 
@@ -49,6 +52,7 @@ def aws(request: pytest.FixtureRequest) -> Aws:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Classify each check's call with ``outcome_of`` and keep the result."""
     report = yield
     definition = getattr(getattr(item, "function", None), "__check__", None)
     if definition is None or call.when != "call":
@@ -61,6 +65,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Write the results to ``--course-results``, when given."""
     path = session.config.getoption("--course-results", None)
     if path:
         results = [r.to_json() for r in session.config.stash[RESULTS_KEY]]
@@ -101,12 +106,15 @@ class _Injector:
         self.results = list(config.stash.get(RESULTS_KEY, []))
 
 
-def run_checks(module_name: str, aws: Aws) -> list[CheckResult]:
-    """Run a checks module under pytest, in this process, and return each check's result."""
+def run_checks(lab: Lab, aws: Aws) -> list[CheckResult]:
+    """Run ``lab``'s checks module under pytest, in this process, against ``aws``, and return
+    each check's result in the order they ran."""
+    if lab.module is None:
+        raise ValueError(f"lab {lab.id} has no checks to run")
     injector = _Injector(aws)
     args = [
         "--pyargs",
-        module_name,
+        lab.module,
         "-p",
         "no:cacheprovider",
         "-p",

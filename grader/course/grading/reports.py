@@ -19,6 +19,7 @@ import nbformat
 from markdown_it import MarkdownIt
 
 from course.checks.api import CheckResult
+from course.checks.catalog import Lab
 from course.grading.grade import Grade
 
 OUTCOME_LABEL = {
@@ -53,7 +54,7 @@ _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
 def feedback_markdown(grade: Grade) -> str:
     """The student's feedback page, in Markdown: score, every check, what to fix, cell problems."""
     lines = [
-        f"# Lab {grade.lab} — {grade.student}",
+        f"# Lab {grade.lab.id} — {grade.student}",
         "",
         f"**Score: {grade.score:g} / {grade.max_score:g}**",
         "",
@@ -98,7 +99,7 @@ def feedback_markdown(grade: Grade) -> str:
 def feedback_html(grade: Grade) -> str:
     """The student's feedback page, as a standalone HTML page."""
     body = _markdown.render(feedback_markdown(grade))
-    return HTML_PAGE.format(lab=grade.lab, student=escape(grade.student), body=body)
+    return HTML_PAGE.format(lab=grade.lab.id, student=escape(grade.student), body=body)
 
 
 def gradescope_results(grade: Grade) -> dict[str, Any]:
@@ -174,11 +175,12 @@ def write_class_table(grades: list[Grade], out: Path) -> Path:
     return path
 
 
-def write_summary(grades: list[Grade], out: Path, lab: str) -> dict[str, Any]:
-    """A versioned summary of the whole run (also what ``course grade --json`` prints)."""
+def write_summary(grades: list[Grade], out: Path, lab: Lab) -> dict[str, Any]:
+    """A versioned summary of the whole run of lab ``lab`` (also what ``course grade --json``
+    prints), written to ``out/summary.json``."""
     summary = {
         "version": 1,
-        "lab": lab,
+        "lab": lab.id,
         "isolated": all(g.isolated for g in grades),
         "submissions": [
             {

@@ -11,8 +11,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from course.checks import answer_names, lab_checks, normalize_lab
 from course.checks.api import CheckResult, run_check
+from course.checks.catalog import Lab, normalize_lab, resolve_lab
 from course.checks.context import Aws
 
 SYMBOL = {"passed": "✅", "failed": "❌", "not_attempted": "⬜", "not_checkable": "➖"}
@@ -71,8 +71,8 @@ class Report:
         )
 
 
-def _notebook_answers(lab: str) -> dict[str, Any]:
-    names = answer_names(lab)
+def _notebook_answers(lab: Lab) -> dict[str, Any]:
+    names = lab.answer_names
     if not names:
         return {}
     try:
@@ -85,11 +85,13 @@ def _notebook_answers(lab: str) -> dict[str, Any]:
     return {n: namespace[n] for n in names if n in namespace}
 
 
-def check(lab: str | int | None = None) -> Report:
+def check(lab: str | int | Lab | None = None) -> Report:
     """Run lab ``lab``'s checks against the live backend and return (and show) the results.
 
-    ``lab`` defaults to the ``COURSE_LAB`` environment variable, which the lab's first cell sets.
+    ``lab`` defaults to the ``COURSE_LAB`` environment variable, which the lab's first cell sets;
+    ``UnknownLab`` names the labs with checks when it is none of them.
     """
     lab_id = normalize_lab(lab if lab is not None else os.environ.get("COURSE_LAB", ""))
-    aws = Aws.from_environment(answers=_notebook_answers(lab_id))
-    return Report(lab_id, [run_check(c, aws) for c in lab_checks(lab_id)])
+    found = resolve_lab(lab_id)
+    aws = Aws.from_environment(answers=_notebook_answers(found))
+    return Report(found.id, [run_check(c, aws) for c in found.checks])
