@@ -85,9 +85,12 @@ def _reads_course_variable(node: ast.AST) -> bool:
         func = ast.unparse(node.func)
         if func in ("os.environ.get", "environ.get", "os.getenv"):
             key = node.args[0]
-    elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
-        if ast.unparse(node.value) in ("os.environ", "environ"):
-            key = node.slice
+    elif (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.ctx, ast.Load)
+        and ast.unparse(node.value) in ("os.environ", "environ")
+    ):
+        key = node.slice
     return (
         isinstance(key, ast.Constant)
         and isinstance(key.value, str)
@@ -97,10 +100,7 @@ def _reads_course_variable(node: ast.AST) -> bool:
 
 def test_only_the_connection_reads_where_calls_go() -> None:
     readers = {
-        name
-        for name, tree in _sources()
-        for node in ast.walk(tree)
-        if _reads_course_variable(node)
+        name for name, tree in _sources() for node in ast.walk(tree) if _reads_course_variable(node)
     }
     assert readers <= set(COURSE_VARIABLE_READERS), readers - set(COURSE_VARIABLE_READERS)
     assert "connection.py" in readers  # the scan does find reads
