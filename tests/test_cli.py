@@ -40,6 +40,28 @@ def test_labs_lists_every_check_with_points() -> None:
     assert "lab01.queue-attributes" in result.output and "(10 points)" in result.output
 
 
+def test_labs_lists_the_graded_labs_of_the_catalog_with_their_titles() -> None:
+    from course.checks.catalog import all_labs
+
+    result = CliRunner().invoke(main, ["labs"])
+    headings = [line for line in result.output.splitlines() if not line.startswith(" ")]
+    assert headings == [
+        f"{lab.id} {lab.title} ({lab.max_points:g} points)" for lab in all_labs() if lab.graded
+    ]
+
+
+def test_check_with_an_unknown_lab_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from course.backend import process
+
+    monkeypatch.setattr(process, "running_backend", lambda: SimpleNamespace(url="http://x"))
+    monkeypatch.setenv("COURSE_ENDPOINT", "http://127.0.0.1:9")
+    result = CliRunner().invoke(main, ["check", "42"])
+    assert result.exit_code == 2
+    assert "there is no lab 42; the labs with checks are 01" in result.output
+
+
 @pytest.mark.slow
 def test_grade_writes_every_report(tmp_path: Path) -> None:
     submissions = tmp_path / "submissions"
