@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from course.backend.process import Backend
-from course.checks import lab_checks
 from course.checks.api import run_check
+from course.checks.catalog import resolve_lab
 from course.checks.context import Aws
 from course.flow import ApiCall, Flow
 
@@ -272,7 +272,7 @@ def test_an_out_of_order_record_fails() -> None:
         for i, m in enumerate(order)
     ]
     aws = Aws("http://unused", flow_loader=lambda: Flow([*sends, *received]))
-    result = run_check(next(c for c in lab_checks("05") if c.id == "order-preserved"), aws)
+    result = run_check(next(c for c in resolve_lab("05").checks if c.id == "order-preserved"), aws)
     assert (result.outcome, "group a" in result.message) == ("failed", True)
 
 
@@ -323,6 +323,6 @@ def test_flow_checks_are_not_checkable_on_a_real_account() -> None:
         def client(self, service: str) -> Any:
             raise AssertionError("a flow check must not reach for resources here")
 
-    flow_checks = [c for c in lab_checks("05") if c.kind == "flow"]
+    flow_checks = [c for c in resolve_lab("05").checks if c.kind == "flow"]
     results = [run_check(c, NoAws(None)) for c in flow_checks]
     assert {r.outcome for r in results} == {"not_checkable"}

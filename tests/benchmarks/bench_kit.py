@@ -22,7 +22,7 @@ from pathlib import Path
 
 import boto3
 from course.backend.process import Backend
-from course.checks import available_labs
+from course.checks.catalog import graded_lab_ids
 from course.grading.grade import grade_submission
 from course.notebook.check import check
 
@@ -105,8 +105,8 @@ def bench_check_after_solution(lab: str, rounds: int) -> list[float]:
     import tempfile
 
     import nbformat
-    from course.checks import lab_checks
     from course.checks.api import run_check
+    from course.checks.catalog import resolve_lab
     from course.checks.context import Aws
     from course.connection import scrubbed_environment
     from course.grading.execute import Limits, execute_notebook
@@ -119,7 +119,7 @@ def bench_check_after_solution(lab: str, rounds: int) -> list[float]:
         for _ in range(rounds):
             started = time.perf_counter()
             aws = Aws(backend.url, answers={})
-            for definition in lab_checks(lab):
+            for definition in resolve_lab(lab).checks:
                 run_check(definition, aws)
             times.append(time.perf_counter() - started)
     return times
@@ -142,7 +142,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--labs", nargs="*", default=available_labs())
+    parser.add_argument("--labs", nargs="*", default=graded_lab_ids())
     args = parser.parse_args()
 
     starts = bench_start(max(3, args.rounds // 2))

@@ -100,6 +100,11 @@ def all_labs() -> tuple[Lab, ...]:
     return tuple(_load(lab_id) for lab_id in _lab_ids())
 
 
+def graded_lab_ids() -> list[str]:
+    """The ids of the labs that have checks, sorted."""
+    return [lab.id for lab in all_labs() if lab.graded]
+
+
 @cache
 def _checks_modules() -> dict[str, str]:
     """Lab id to the import name of its checks module, found without importing any."""

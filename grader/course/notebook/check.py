@@ -7,13 +7,13 @@ second) and shows, per check, passed, failed with the reason and a hint, or not 
 from __future__ import annotations
 
 import html
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from course.checks.api import CheckResult, run_check
-from course.checks.catalog import Lab, normalize_lab, resolve_lab
+from course.checks.catalog import Lab, resolve_lab
 from course.checks.context import Aws
+from course.connection import settings
 
 SYMBOL = {"passed": "✅", "failed": "❌", "not_attempted": "⬜", "not_checkable": "➖"}
 LABEL = {
@@ -88,10 +88,9 @@ def _notebook_answers(lab: Lab) -> dict[str, Any]:
 def check(lab: str | int | Lab | None = None) -> Report:
     """Run lab ``lab``'s checks against the live backend and return (and show) the results.
 
-    ``lab`` defaults to the ``COURSE_LAB`` environment variable, which the lab's first cell sets;
-    ``UnknownLab`` names the labs with checks when it is none of them.
+    ``lab`` defaults to the lab the connection names (``COURSE_LAB``, which the grader sets in a
+    graded kernel); ``UnknownLab`` names the labs with checks when it is none of them.
     """
-    lab_id = normalize_lab(lab if lab is not None else os.environ.get("COURSE_LAB", ""))
-    found = resolve_lab(lab_id)
+    found = resolve_lab(lab if lab is not None else settings().lab)
     aws = Aws.from_environment(answers=_notebook_answers(found))
     return Report(found.id, [run_check(c, aws) for c in found.checks])
