@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from course.cli import EXIT_NOTHING_TO_GRADE, main
 
-from .conftest import notebook_file
+from tests.conftest import notebook_file
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from course.backend.process import Backend
 from course.client import BackendApiError, BackendClient
 from course.connection import local_environment, settings
 
-from .conftest import make_client
+from tests.conftest import make_client
 
 
 def test_health_reports_the_extensions_in_their_order(backend: Backend) -> None:

@@ -9,7 +9,7 @@ import pytest
 from course.backend.process import Backend
 from course.flow import ApiCall, Flow, call_entry, flow_page
 
-from .conftest import make_client
+from tests.conftest import make_client
 
 
 def _calls(backend: Backend) -> Flow:

@@ -13,7 +13,7 @@ import pytest
 from course.checks.catalog import graded_lab_ids
 from course.grading.grade import grade_submission
 
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
 GRADED = [p for p in sorted((ROOT / "solutions").glob("*.ipynb")) if p.name[:2] in graded_lab_ids()]

@@ -2,7 +2,7 @@
 
 Only these modules register ``@before`` and ``@after`` hooks, and no module imports one that
 does (``identities`` and ``mailbox``, listed for their pages, are imported as state), so hooks
-on the same call run in this order; ``tests/test_backend.py`` checks both. Where two modules
+on the same call run in this order; ``tests/backend/test_backend.py`` checks both. Where two modules
 hook the same call, the order below is the one the kit's behaviour depends on:
 
 - SQS ``CreateQueue``: ``fifo`` (a ``.fifo`` name goes with ``FifoQueue``) before ``limits``

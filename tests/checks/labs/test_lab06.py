@@ -1,0 +1,230 @@
+"""Every check of lab 06 fails on wrong submissions and passes on right ones.
+
+Submissions are made with plain boto3 against a real backend process; the checks read the
+backend's state (topics, subscriptions, the mailbox) and its server-side flow, as the grader does.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from course.backend.process import Backend
+from course.checks.api import run_check
+from course.checks.context import Aws
+from course.checks.labs import lab06
+
+from tests.conftest import check_results, make_client
+
+TOPIC = "course-topic"
+EMAIL = "learner@example.com"
+SUBJECT = "Hello from the course"
+ENV = {"env": {"DataType": "String", "StringValue": "dev"}}
+
+
+@pytest.fixture
+def sns(backend: Backend) -> Any:
+    return make_client(backend, "sns")
+
+
+def outcome(aws: Aws, check_id: str) -> str:
+    return check_results("06", aws)[check_id].outcome
+
+
+def result(aws: Aws, check_id: str) -> Any:
+    return check_results("06", aws)[check_id]
+
+
+def confirmation_link(backend: Backend, to: str = EMAIL) -> str:
+    with urllib.request.urlopen(f"{backend.url}/_course/mailbox/messages?to={to}") as response:
+        mails = json.loads(response.read())
+    return next(link for m in mails for link in m["links"] if "Token=" in link)
+
+
+def subscribe(sns: Any, protocol: str = "email", endpoint: str = EMAIL) -> str:
+    topic = sns.create_topic(Name=TOPIC)["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol=protocol, Endpoint=endpoint)
+    return topic
+
+
+def confirm(backend: Backend, sns: Any, topic: str) -> None:
+    token = parse_qs(urlparse(confirmation_link(backend)).query)["Token"][0]
+    sns.confirm_subscription(TopicArn=topic, Token=token)
+
+
+def test_an_untouched_backend_attempts_nothing(aws: Aws) -> None:
+    assert {r.outcome for r in check_results("06", aws).values()} == {"not_attempted"}
+
+
+# -- topic
+def test_topic_passes_for_the_named_topic(sns: Any, aws: Aws) -> None:
+    sns.create_topic(Name=TOPIC)
+    assert outcome(aws, "topic") == "passed"
+
+
+@pytest.mark.parametrize("name", ["Course-Topic", "course-topic-2", "course-topic.fifo"])
+def test_topic_is_not_attempted_for_another_name(sns: Any, aws: Aws, name: str) -> None:
+    attributes = {"FifoTopic": "true"} if name.endswith(".fifo") else {}
+    sns.create_topic(Name=name, Attributes=attributes)
+    assert outcome(aws, "topic") == "not_attempted"
+
+
+# -- email-subscription
+def test_email_subscription_passes_while_pending(sns: Any, aws: Aws) -> None:
+    subscribe(sns)
+    assert outcome(aws, "email-subscription") == "passed"
+
+
+@pytest.mark.parametrize(
+    ("protocol", "endpoint"),
+    [
+        ("email-json", EMAIL),
+        ("email", "someone@example.com"),
+        ("sqs", "arn:aws:sqs:us-east-1:123456789012:learner"),
+    ],
+    ids=["email-json", "other-address", "sqs"],
+)
+def test_email_subscription_fails_for_the_wrong_protocol_or_address(
+    sns: Any, aws: Aws, protocol: str, endpoint: str
+) -> None:
+    subscribe(sns, protocol, endpoint)
+    found = result(aws, "email-subscription")
+    assert found.outcome == "failed"
+    assert "protocol email" in found.message
+
+
+def test_email_subscription_is_not_attempted_without_subscriptions(sns: Any, aws: Aws) -> None:
+    sns.create_topic(Name=TOPIC)
+    assert outcome(aws, "email-subscription") == "not_attempted"
+
+
+# -- confirmed
+def test_confirmed_fails_while_pending(sns: Any, aws: Aws) -> None:
+    subscribe(sns)
+    found = result(aws, "confirmed")
+    assert found.outcome == "failed"
+    assert "PendingConfirmation" in found.message
+
+
+def test_confirmed_passes_after_confirm_subscription(backend: Backend, sns: Any, aws: Aws) -> None:
+    confirm(backend, sns, subscribe(sns))
+    assert outcome(aws, "confirmed") == "passed"
+
+
+def test_confirmed_passes_after_opening_the_link(backend: Backend, sns: Any, aws: Aws) -> None:
+    subscribe(sns)
+    urllib.request.urlopen(confirmation_link(backend)).read()
+    assert outcome(aws, "confirmed") == "passed"
+
+
+def test_a_wrong_token_does_not_confirm(backend: Backend, sns: Any, aws: Aws) -> None:
+    topic = subscribe(sns)
+    with pytest.raises(sns.exceptions.InvalidParameterException):
+        sns.confirm_subscription(TopicArn=topic, Token="guess")
+    assert outcome(aws, "confirmed") == "failed"
+
+
+# -- published
+def test_published_passes_for_the_right_subject_and_attribute(sns: Any, aws: Aws) -> None:
+    topic = subscribe(sns)
+    sns.publish(TopicArn=topic, Message="hi", Subject=SUBJECT, MessageAttributes=ENV)
+    assert outcome(aws, "published") == "passed"
+
+
+def test_published_passes_in_a_batch(sns: Any, aws: Aws) -> None:
+    topic = subscribe(sns)
+    sns.publish_batch(
+        TopicArn=topic,
+        PublishBatchRequestEntries=[
+            {"Id": "1", "Message": "hi", "Subject": SUBJECT, "MessageAttributes": ENV}
+        ],
+    )
+    assert outcome(aws, "published") == "passed"
+
+
+@pytest.mark.parametrize(
+    ("subject", "attributes", "expected"),
+    [
+        ("Hello udemy", ENV, "Subject"),
+        (SUBJECT, {}, "no message attribute env"),
+        (SUBJECT, {"env": {"DataType": "String", "StringValue": "prod"}}, "'prod'"),
+        (SUBJECT, {"env": {"DataType": "Number", "StringValue": "1"}}, "Number"),
+    ],
+    ids=["subject", "no-attribute", "wrong-value", "wrong-type"],
+)
+def test_published_fails_and_says_what_is_wrong(
+    sns: Any, aws: Aws, subject: str, attributes: dict[str, Any], expected: str
+) -> None:
+    topic = subscribe(sns)
+    sns.publish(TopicArn=topic, Message="hi", Subject=subject, MessageAttributes=attributes)
+    found = result(aws, "published")
+    assert found.outcome == "failed"
+    assert expected in found.message
+
+
+def test_published_to_another_topic_is_not_attempted(sns: Any, aws: Aws) -> None:
+    subscribe(sns)
+    other = sns.create_topic(Name="other")["TopicArn"]
+    sns.publish(TopicArn=other, Message="hi", Subject=SUBJECT, MessageAttributes=ENV)
+    assert outcome(aws, "published") == "not_attempted"
+
+
+# -- delivered
+def test_delivered_passes_when_published_after_confirming(
+    backend: Backend, sns: Any, aws: Aws
+) -> None:
+    topic = subscribe(sns)
+    confirm(backend, sns, topic)
+    sns.publish(TopicArn=topic, Message="hi", Subject=SUBJECT, MessageAttributes=ENV)
+    assert outcome(aws, "delivered") == "passed"
+
+
+def test_delivered_fails_when_published_before_confirming(
+    backend: Backend, sns: Any, aws: Aws
+) -> None:
+    topic = subscribe(sns)
+    sns.publish(TopicArn=topic, Message="hi", Subject=SUBJECT, MessageAttributes=ENV)
+    confirm(backend, sns, topic)
+    found = result(aws, "delivered")
+    assert found.outcome == "failed"
+    assert "pending" in found.message
+
+
+def test_delivered_fails_for_another_subject(backend: Backend, sns: Any, aws: Aws) -> None:
+    topic = subscribe(sns)
+    confirm(backend, sns, topic)
+    sns.publish(TopicArn=topic, Message="hi", Subject="Hello udemy")
+    found = result(aws, "delivered")
+    assert found.outcome == "failed"
+    assert "Hello udemy" in found.message
+
+
+def test_delivered_fails_after_unsubscribing(backend: Backend, sns: Any, aws: Aws) -> None:
+    topic = subscribe(sns)
+    confirm(backend, sns, topic)
+    (subscription,) = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
+    sns.publish(TopicArn=topic, Message="hi", Subject=SUBJECT, MessageAttributes=ENV)
+    assert outcome(aws, "delivered") == "failed"
+
+
+def test_delivered_is_not_attempted_without_a_publish(backend: Backend, sns: Any, aws: Aws) -> None:
+    confirm(backend, sns, subscribe(sns))
+    assert outcome(aws, "delivered") == "not_attempted"
+
+
+def test_the_mailbox_is_not_checkable_on_a_real_account() -> None:
+    """On a real account mail goes to a real inbox: "not checkable", never silently passed."""
+    check = lab06.test_delivered.__check__  # type: ignore[attr-defined]
+    assert run_check(check, Aws(None)).outcome == "not_checkable"
+
+
+def test_the_full_lab_scores_ten(backend: Backend, sns: Any, aws: Aws) -> None:
+    topic = subscribe(sns)
+    confirm(backend, sns, topic)
+    sns.publish(TopicArn=topic, Message="hi", Subject=SUBJECT, MessageAttributes=ENV)
+    results = check_results("06", aws)
+    assert sum(r.points for r in results.values()) == 10

@@ -1,0 +1,206 @@
+"""Lab 08's checks: none passes on an empty backend, each passes on the right work and fails, with
+an actionable reason, on wrong work."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import smtplib
+import urllib.request
+from email.message import EmailMessage
+
+from botocore.exceptions import ClientError
+from course.backend.process import Backend
+from course.backend.ses.smtp import smtp_password
+from course.checks.context import Aws
+
+from tests.conftest import check_results
+from tests.backend.ses.helpers import (
+    hosted_zone,
+    make_client,
+    put_records,
+    simple,
+    verified_address,
+    verified_domain,
+)
+
+SENDER, RECIPIENT, STRANGER = "no-reply@example.com", "learner@example.net", "stranger@example.org"
+MAIL_FROM = "no-reply.example.com"
+
+
+def _mail_from(backend: Backend, zone: str, spf: bool = True) -> None:
+    make_client(backend, "sesv2").put_email_identity_mail_from_attributes(
+        EmailIdentity="example.com", MailFromDomain=MAIL_FROM
+    )
+    records = [(MAIL_FROM, "MX", "10 feedback-smtp.us-east-1.amazonses.com")]
+    if spf:
+        records.append((MAIL_FROM, "TXT", '"v=spf1 include:amazonses.com ~all"'))
+    put_records(backend, zone, records)
+
+
+def _send(backend: Backend, to: str, source: str = SENDER) -> None:
+    with contextlib.suppress(ClientError):
+        make_client(backend, "sesv2").send_email(
+            FromEmailAddress=source, Destination={"ToAddresses": [to]}, Content=simple()
+        )
+    backend.advance_clock(1)
+
+
+def _smtp_user(backend: Backend) -> dict:
+    iam = make_client(backend, "iam")
+    iam.create_user(UserName="ses-smtp-user")
+    iam.put_user_policy(
+        UserName="ses-smtp-user",
+        PolicyName="send",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "ses:SendRawEmail", "Resource": "*"}],
+            }
+        ),
+    )
+    return iam.create_access_key(UserName="ses-smtp-user")["AccessKey"]
+
+
+def _smtp_send(backend: Backend, user: str, password: str, sender: str = SENDER) -> None:
+    endpoint = json.loads(urllib.request.urlopen(f"{backend.url}/_course/ses/smtp").read())
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = sender, RECIPIENT, "smtp"
+    message.set_content("hi")
+    try:
+        with smtplib.SMTP(endpoint["host"], endpoint["port"], timeout=10) as smtp:
+            smtp.starttls()
+            smtp.login(user, password)
+            smtp.send_message(message)
+    except smtplib.SMTPException:
+        pass
+    backend.advance_clock(1)
+
+
+def _complete(backend: Backend) -> None:
+    _, zone = verified_domain(backend)
+    _mail_from(backend, zone)
+    verified_address(backend, RECIPIENT)
+    _send(backend, RECIPIENT)
+    _send(backend, STRANGER)
+    key = _smtp_user(backend)
+    _smtp_send(backend, key["AccessKeyId"], smtp_password(key["SecretAccessKey"], "us-east-1"))
+
+
+def test_nothing_passes_on_an_empty_backend(backend: Backend, aws: Aws) -> None:
+    results = check_results("08", aws)
+    assert {r.outcome for r in results.values()} == {"not_attempted"}
+    assert sum(r.max_points for r in results.values()) == 12
+
+
+def test_the_complete_lab_passes_every_check(backend: Backend, aws: Aws) -> None:
+    _complete(backend)
+    results = check_results("08", aws)
+    assert {k: r.outcome for k, r in results.items()} == dict.fromkeys(results, "passed")
+
+
+def test_domain_without_easy_dkim_fails_and_dns_problems_are_named(
+    backend: Backend, aws: Aws
+) -> None:
+    make_client(backend, "ses").verify_domain_identity(Domain="example.com")
+    results = check_results("08", aws)
+    assert results["domain-identity"].outcome == "failed"
+    assert "Easy DKIM" in results["domain-identity"].message
+    backend.reset()
+    sesv2 = make_client(backend, "sesv2")
+    tokens = sesv2.create_email_identity(EmailIdentity="example.com")["DkimAttributes"]["Tokens"]
+    zone = hosted_zone(backend, "example.com")
+    put_records(
+        backend,
+        zone,
+        [(f"{t}._domainkey.example.com", "CNAME", f"{t}.dkim.amazonses.com") for t in tokens[:2]],
+    )
+    results = check_results("08", aws)
+    assert results["domain-identity"].outcome == "passed"
+    assert results["dkim-verified"].outcome == "failed"
+    assert f"{tokens[2]}._domainkey.example.com" in results["dkim-verified"].message
+    assert tokens[0] not in results["dkim-verified"].message
+
+
+def test_dkim_records_in_a_private_zone_fail(backend: Backend, aws: Aws) -> None:
+    sesv2 = make_client(backend, "sesv2")
+    tokens = sesv2.create_email_identity(EmailIdentity="example.com")["DkimAttributes"]["Tokens"]
+    zone = hosted_zone(backend, "example.com", private=True)
+    put_records(
+        backend,
+        zone,
+        [(f"{t}._domainkey.example.com", "CNAME", f"{t}.dkim.amazonses.com") for t in tokens],
+    )
+    assert check_results("08", aws)["dkim-verified"].outcome == "failed"
+
+
+def test_mail_from_without_spf_or_with_another_domain_fails(backend: Backend, aws: Aws) -> None:
+    _, zone = verified_domain(backend)
+    assert check_results("08", aws)["mail-from"].outcome == "not_attempted"
+    _mail_from(backend, zone, spf=False)
+    result = check_results("08", aws)["mail-from"]
+    assert result.outcome == "failed" and "SPF" in result.message
+    make_client(backend, "sesv2").put_email_identity_mail_from_attributes(
+        EmailIdentity="example.com", MailFromDomain="bounce.example.com"
+    )
+    result = check_results("08", aws)["mail-from"]
+    assert result.outcome == "failed" and "bounce.example.com" in result.message
+
+
+def test_mail_from_without_mx_fails(backend: Backend, aws: Aws) -> None:
+    _, zone = verified_domain(backend)
+    make_client(backend, "sesv2").put_email_identity_mail_from_attributes(
+        EmailIdentity="example.com", MailFromDomain=MAIL_FROM
+    )
+    put_records(backend, zone, [(MAIL_FROM, "TXT", '"v=spf1 include:amazonses.com ~all"')])
+    result = check_results("08", aws)["mail-from"]
+    assert result.outcome == "failed" and "MX" in result.message
+
+
+def test_an_unclicked_recipient_and_sends_that_failed(backend: Backend, aws: Aws) -> None:
+    verified_domain(backend)
+    make_client(backend, "sesv2").create_email_identity(EmailIdentity=RECIPIENT)
+    _send(backend, RECIPIENT)  # rejected: the recipient is not verified yet
+    results = check_results("08", aws)
+    assert results["recipient-verified"].outcome == "failed"
+    assert results["delivered"].outcome == "failed"
+    assert "MessageRejected" in results["delivered"].message
+
+
+def test_delivered_from_the_wrong_sender_fails(backend: Backend, aws: Aws) -> None:
+    verified_domain(backend)
+    verified_address(backend, RECIPIENT)
+    _send(backend, RECIPIENT, source="info@example.com")
+    result = check_results("08", aws)["delivered"]
+    assert result.outcome == "failed" and "info@example.com" in result.message
+
+
+def test_a_stranger_accepted_out_of_the_sandbox_is_no_sandbox_rejection(
+    backend: Backend, aws: Aws
+) -> None:
+    from tests.backend.ses.helpers import grant_production
+
+    verified_domain(backend)
+    grant_production(backend)
+    _send(backend, STRANGER)
+    result = check_results("08", aws)["sandbox-rejection"]
+    assert result.outcome == "failed" and "accepted" in result.message
+
+
+def test_smtp_failures_are_explained(backend: Backend, aws: Aws) -> None:
+    verified_domain(backend)
+    verified_address(backend, RECIPIENT)
+    key = _smtp_user(backend)
+    _smtp_send(
+        backend, key["AccessKeyId"], key["SecretAccessKey"]
+    )  # the secret is not the password
+    result = check_results("08", aws)["smtp-delivered"]
+    assert result.outcome == "failed" and "AUTH failed" in result.message
+    _smtp_send(
+        backend,
+        key["AccessKeyId"],
+        smtp_password(key["SecretAccessKey"], "us-east-1"),
+        sender="someone@example.org",
+    )
+    result = check_results("08", aws)["smtp-delivered"]
+    assert result.outcome == "failed" and "554 Message rejected" in result.message
