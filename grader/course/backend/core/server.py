@@ -45,9 +45,11 @@ from course.backend.core.moto_state import DEFAULT_ACCOUNT_ID
 from course.backend.core.protocol import Call, identify, parse_response
 from course.backend.core.registry import ApiRequest, Reply, json_reply
 from course.backend.core.settings import SETTINGS
+from course.client import ADMIN_HEADER
 from course.flow import call_entry, flow_page
 
-ADMIN_HEADER = "X-Course-Admin"
+#: How WSGI names the admin header in a request's environ.
+ADMIN_ENVIRON_KEY = "HTTP_" + ADMIN_HEADER.upper().replace("-", "_")
 MAX_FLOW_ENTRIES = 100_000
 
 
@@ -122,7 +124,7 @@ class CourseApp:
 
     # -- the kit's own endpoints
     def _admin(self, environ: dict[str, Any], path: str, body: bytes) -> Reply | None:
-        authorized = environ.get("HTTP_X_COURSE_ADMIN") == self.admin_token
+        authorized = environ.get(ADMIN_ENVIRON_KEY) == self.admin_token
         if path == "/_course/health":
             return json_reply(200, {"ok": True, "pid": os.getpid(), "extensions": self.loaded})
         if path == "/_course/flow":
