@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -160,3 +161,13 @@ def test_the_run_summary_reads_well_for_any_count(cells: int, failed: int, summa
     from course.grading.execute import run_summary
 
     assert run_summary(cells, failed) == summary
+
+
+def test_feedback_reads_without_an_emoji_font() -> None:
+    """Outcomes are words (failed ones bold, red on the page), never glyphs a default browser
+    without an emoji font shows as boxes."""
+    emoji = re.compile("[\u2300-\u23ff\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff]")
+    text, page = feedback_markdown(a_grade()), feedback_html(a_grade())
+    assert not emoji.findall(text + page)
+    assert "| passed |" in text and "| **failed** |" in text
+    assert "<strong>failed</strong>" in page and "td strong{color:#cf222e}" in page

@@ -20,6 +20,22 @@ from typing import Any, Literal
 Kind = Literal["state", "flow", "answer"]
 Outcome = Literal["passed", "failed", "not_attempted", "not_checkable"]
 
+#: How an outcome reads to a student, everywhere it is shown (no emoji: they need a font that a
+#: default browser or terminal may lack, and show as empty boxes there).
+OUTCOME_LABEL: dict[str, str] = {
+    "passed": "passed",
+    "failed": "failed",
+    "not_attempted": "not attempted",
+    "not_checkable": "not checkable here",
+}
+#: A colour per outcome for badges (text on it is white): green, red, grey, blue-grey.
+OUTCOME_COLOUR: dict[str, str] = {
+    "passed": "#1a7f37",
+    "failed": "#cf222e",
+    "not_attempted": "#6e7781",
+    "not_checkable": "#57606a",
+}
+
 
 class NotAttempted(Exception):
     """The resource or call the check looks for does not exist: the student has not tried yet."""

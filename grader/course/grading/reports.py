@@ -18,22 +18,16 @@ from typing import Any
 import nbformat
 from markdown_it import MarkdownIt
 
-from course.checks.api import CheckResult
+from course.checks.api import OUTCOME_LABEL, CheckResult
 from course.checks.catalog import Lab
 from course.grading.grade import Grade
-
-OUTCOME_LABEL = {
-    "passed": "✅ passed",
-    "failed": "❌ failed",
-    "not_attempted": "⬜ not attempted",
-    "not_checkable": "➖ not checkable here",
-}
 
 HTML_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Lab {lab} feedback — {student}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;
 line-height:1.5}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3rem .6rem}}
-code,pre{{background:#f4f4f4}}pre{{padding:.5rem;overflow:auto}}</style></head>
+code,pre{{background:#f4f4f4}}td strong{{color:#cf222e}}
+pre{{padding:.5rem;overflow:auto}}</style></head>
 <body>{body}</body></html>
 """
 
@@ -49,6 +43,12 @@ def _table_safe(text: Any) -> str:
 
 
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def _result(outcome: str) -> str:
+    """An outcome in the feedback table: in words, and in bold (red on the page) unless passed."""
+    label = OUTCOME_LABEL[outcome]
+    return label if outcome == "passed" else f"**{label}**"
 
 
 def feedback_markdown(grade: Grade) -> str:
@@ -71,7 +71,7 @@ def feedback_markdown(grade: Grade) -> str:
         ]
     lines += ["| check | points | result |", "|---|---|---|"]
     for r in grade.results:
-        lines.append(f"| `{r.id}` | {r.points:g} / {r.max_points:g} | {OUTCOME_LABEL[r.outcome]} |")
+        lines.append(f"| `{r.id}` | {r.points:g} / {r.max_points:g} | {_result(r.outcome)} |")
     todo = [r for r in grade.results if r.outcome != "passed"]
     if todo:
         lines += ["", "## What to fix"]

@@ -10,18 +10,22 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
-from course.checks.api import CheckResult, run_check
+from course.checks.api import OUTCOME_COLOUR, OUTCOME_LABEL, CheckResult, run_check
 from course.checks.catalog import Lab, resolve_lab
 from course.checks.context import Aws
 from course.connection import settings
 
-SYMBOL = {"passed": "✅", "failed": "❌", "not_attempted": "⬜", "not_checkable": "➖"}
-LABEL = {
-    "passed": "passed",
-    "failed": "failed",
-    "not_attempted": "not attempted",
-    "not_checkable": "not checkable here",
-}
+#: A fixed-width mark per outcome for the plain-text report, in ASCII.
+MARK = {"passed": "[ok]", "failed": "[x] ", "not_attempted": "[ ] ", "not_checkable": "[-] "}
+
+
+def badge(outcome: str) -> str:
+    """An outcome as a small coloured HTML label: it renders in any font."""
+    return (
+        f'<span style="background:{OUTCOME_COLOUR[outcome]};color:#fff;border-radius:3px;'
+        f'padding:0 .35em;font-size:85%;font-weight:600;white-space:nowrap">'
+        f"{OUTCOME_LABEL[outcome]}</span>"
+    )
 
 
 @dataclass
@@ -42,7 +46,7 @@ class Report:
     def __repr__(self) -> str:
         lines = [f"Lab {self.lab}: {self.score:g} / {self.max_score:g} points"]
         for r in self.results:
-            lines.append(f"{SYMBOL[r.outcome]} {r.id} ({r.max_points:g}) {LABEL[r.outcome]}")
+            lines.append(f"{MARK[r.outcome]} {r.id} ({r.max_points:g}) {OUTCOME_LABEL[r.outcome]}")
             if r.outcome != "passed":
                 if r.message:
                     lines.append(f"     why:  {r.message}")
@@ -58,13 +62,15 @@ class Report:
             detail = "" if r.outcome == "passed" else html.escape(r.message)
             hint = "" if r.outcome == "passed" else f"<br><i>Hint:</i> {html.escape(r.hint)}"
             rows.append(
-                f"<tr><td {cell}>{SYMBOL[r.outcome]}</td>"
+                f"<tr><td {cell}>{badge(r.outcome)}</td>"
                 f'<td style="text-align:left;vertical-align:top;white-space:nowrap">'
                 f"<code>{html.escape(r.id)}</code></td>"
                 f"<td {cell}>{r.points:g}/{r.max_points:g}</td><td {cell}>"
-                f"{html.escape(r.statement)}<br><b>{LABEL[r.outcome]}</b> {detail}{hint}</td></tr>"
+                f"{html.escape(r.statement)}<br>{detail}{hint}</td></tr>"
             )
-        head = "".join(f"<th {cell}>{h}</th>" for h in ("", "check", "points", "what it looks for"))
+        head = "".join(
+            f"<th {cell}>{h}</th>" for h in ("outcome", "check", "points", "what it looks for")
+        )
         return (
             f"<p><b>Lab {self.lab}: {self.score:g} / {self.max_score:g} points</b></p>"
             f"<table><tr>{head}</tr>" + "".join(rows) + "</table>"
