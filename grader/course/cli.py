@@ -166,11 +166,17 @@ def backend_stop() -> None:
 
 @main.command()
 @click.option(
-    "--check", "check_only", is_flag=True, help="Write nothing; fail if labs/ would change."
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Write nothing; fail if labs/ or the syllabus would change.",
 )
 def build(check_only: bool) -> None:
-    """Write the student notebooks in labs/ from the solutions in solutions/."""
+    """Write the student notebooks in labs/ from the solutions in solutions/, and the syllabus
+    (grader/docs/syllabus.md) from the labs' notebooks and checks."""
     from course.build.notebooks import MarkerError, build_labs, notebooks_with_outputs
+    from course.build.syllabus import SYLLABUS, build_syllabus
+    from course.checks.catalog import all_labs
 
     root = project_root()
     try:
@@ -186,15 +192,20 @@ def build(check_only: bool) -> None:
         console.print(f"[red]stored with outputs:[/red] {path.relative_to(root)}")
     for path in result.stale:
         console.print(f"[yellow]no solution for:[/yellow] {path.relative_to(root)}")
+    syllabus_changed = build_syllabus(root, all_labs(), check_only=check_only)
     if check_only:
-        for path in result.written:
+        for path in result.written + ([root / SYLLABUS] if syllabus_changed else []):
             console.print(f"[red]out of date:[/red] {path.relative_to(root)} (run `course build`)")
-        if result.written or dirty or result.stale:
+        if result.written or dirty or result.stale or syllabus_changed:
             sys.exit(EXIT_FAILED)
-        click.echo(f"labs/ matches solutions/ ({len(result.unchanged)} notebooks)")
+        click.echo(
+            f"labs/ matches solutions/ ({len(result.unchanged)} notebooks); {SYLLABUS} is current"
+        )
         return
     for path in result.written:
         click.echo(f"wrote {path.relative_to(root)}")
+    if syllabus_changed:
+        click.echo(f"wrote {SYLLABUS}")
     click.echo(f"{len(result.written)} written, {len(result.unchanged)} unchanged")
     if dirty:
         sys.exit(EXIT_FAILED)

@@ -170,7 +170,7 @@ def connect(
         print(connection.describe())
         if choice == AWS:
             print(
-                "Real-account mode: the labs create only resources named in LABS.md, and the "
+                "Real-account mode: the labs create only resources named in the syllabus, and the "
                 "clean-up cell deletes them. Within the free tier a lab costs nothing; beyond it, "
                 "SQS and SNS cost $0.40-0.50 per million requests and SES $0.10 per 1,000 emails."
             )
