@@ -32,6 +32,16 @@ class Published:
         return None if value is None else value.get("StringValue")
 
 
+def is_string_type(data_type: str) -> bool:
+    """Whether a message attribute's DataType is a String: ``String`` or ``String.<label>``
+    (a custom type label), but not ``String.Array``.
+    https://docs.aws.amazon.com/sns/latest/dg/sns-message-attributes.html
+    """
+    return data_type == "String" or (
+        data_type.startswith("String.") and data_type != "String.Array"
+    )
+
+
 def topic_arn(aws: Any, name: str) -> str:
     """The ARN of topic ``name``; "not attempted" if there is none."""
     paginator = aws.client("sns").get_paginator("list_topics")
@@ -92,6 +102,16 @@ def mailbox(aws: Any, to: str) -> list[dict[str, Any]]:
     if not aws.is_local:
         raise NotCheckable("mail on a real account goes to a real inbox the grader cannot read")
     return aws.backend.mailbox(to, timeout=30)
+
+
+def delivered_message_ids(aws: Any) -> set[str]:
+    """The MessageIds of every notification SNS emailed, to any address, on the local backend
+    (the ``x-amz-sns-message-id`` header of each mail)."""
+    return {
+        str(m["headers"]["x-amz-sns-message-id"])
+        for m in aws.backend.mailbox()
+        if "x-amz-sns-message-id" in (m.get("headers") or {})
+    }
 
 
 def wait_for_functions(aws: Any, timeout: float = 20.0) -> None:
