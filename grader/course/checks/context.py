@@ -11,6 +11,7 @@ import botocore.session
 from botocore.config import Config
 
 from course.checks.api import NotAttempted, NotCheckable
+from course.checks.cells import CellRecord
 from course.client import BackendClient
 from course.connection import DEFAULT_REGION, LOCAL, LOCAL_CREDENTIALS, settings
 from course.flow import Flow
@@ -25,6 +26,8 @@ class Aws:
 
     ``endpoint_url`` None means a real AWS account: there is no flow record, so flow checks
     report "not checkable". ``answers`` holds the notebook's answer variables, when read.
+    ``cells`` says which notebook cell made each call and whether it raised
+    (``course.checks.cells``); None where no one recorded the cells.
     """
 
     def __init__(
@@ -35,6 +38,7 @@ class Aws:
         prefix: str = "",
         answers: dict[str, Any] | None = None,
         flow_loader: Callable[[], Flow] | None = None,
+        cells: CellRecord | None = None,
     ) -> None:
         self.endpoint_url = endpoint_url
         self.region = region
@@ -45,15 +49,18 @@ class Aws:
         if flow_loader is None and endpoint_url:
             flow_loader = lambda: fetch_flow(endpoint_url)  # noqa: E731
         self._flow_loader = flow_loader
+        self.cells = cells
 
     @classmethod
-    def from_environment(cls, answers: dict[str, Any] | None = None) -> Aws:
+    def from_environment(
+        cls, answers: dict[str, Any] | None = None, cells: CellRecord | None = None
+    ) -> Aws:
         """The context for the current process's connection (as ``connect()`` left it)."""
         where = settings()
         if where.backend == LOCAL and not where.is_local:
             raise RuntimeError("not connected: run the lab's first cell (connect()) first")
         endpoint = where.endpoint_url if where.is_local else None
-        return cls(endpoint, region=where.region, prefix=where.prefix, answers=answers)
+        return cls(endpoint, region=where.region, prefix=where.prefix, answers=answers, cells=cells)
 
     @property
     def is_local(self) -> bool:

@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -26,6 +27,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
+from course.checks.cells import CellRecord
+from course.connection import CellMark
 from course.grading.kernel import MAX_MESSAGE, BoundedKernelClient, SandboxedKernel
 from course.grading.limits import Limits
 from course.sandbox.limits import breach_message, breach_of
@@ -76,13 +79,15 @@ class Execution:
 
 
 class _GradingClient(NotebookClient):
-    """nbclient with an output budget and a record of which cells hit their time limit."""
+    """nbclient with an output budget, a record of which cells hit their time limit, and, given
+    a ``marker`` (the backend's last flow sequence number), flow marks around the cells."""
 
     def __init__(
         self,
         nb: NotebookNode,
         output_budget: int,
         kernel: SandboxedKernel | None = None,
+        marker: Callable[[], int] | None = None,
         **kw: Any,
     ) -> None:
         super().__init__(
@@ -90,9 +95,15 @@ class _GradingClient(NotebookClient):
             km=kernel.km if kernel else None,
             interrupt_on_timeout=True,
             error_on_timeout=TIMEOUT_REPLY,
-            on_cell_executed=self._note_timeout,
+            on_cell_execute=self._mark_start,
+            on_cell_executed=self._after_cell,
             **kw,
         )
+        self.marker = marker
+        #: While the notebook's own cells run: each cell's code-cell number by its index.
+        self.numbers: dict[int, int] = {}
+        self.mark_start: int | None = None
+        self.marks: list[CellMark] = []
         self.kernel = kernel
         self.output_budget = output_budget
         self.output_used = 0
@@ -135,14 +146,41 @@ class _GradingClient(NotebookClient):
         reachable = self.cpu_before + (time.monotonic() - self.cell_started)
         return reachable >= self.kernel.limits.cpu_seconds
 
-    def _note_timeout(
+    def _mark(self) -> int | None:
+        try:
+            return self.marker() if self.marker else None
+        except (OSError, ValueError, KeyError):  # the backend did not answer: the record ends
+            return None
+
+    def _mark_start(self, cell: NotebookNode, cell_index: int) -> None:
+        """nbclient's ``on_cell_execute`` hook: before the notebook's first cell, the flow mark
+        its range starts after."""
+        if cell_index in self.numbers and not self.marks and self.mark_start is None:
+            self.mark_start = self._mark()
+
+    def note_cell_end(self, cell_index: int, raised: bool, error: str | None) -> None:
+        """After one of the notebook's cells (not the grader's own): its flow mark, and whether
+        it raised."""
+        if self.marker is not None and cell_index in self.numbers:
+            self.marks.append((self.numbers[cell_index], self._mark(), raised, error))
+
+    def cell_record(self) -> CellRecord | None:
+        """Which cell made each API call, and whether it raised; None without a marker."""
+        if self.marker is None:
+            return None
+        return CellRecord.from_marks(self.mark_start, self.marks)
+
+    def _after_cell(
         self, cell: NotebookNode, cell_index: int, execute_reply: dict[str, Any] | None
     ) -> None:
         """nbclient's ``on_cell_executed`` hook: was this cell's reply the one made up for an
-        interrupt at its time limit?"""
+        interrupt at its time limit? And the cell's flow mark, with whether it raised."""
         content = (execute_reply or {}).get("content", {})
         if content.get(TIMEOUT_MARK) is True:
             self.timed_out = True
+        raised = content.get("status") == "error"
+        error = f"{content.get('ename', 'Error')}: {content.get('evalue', '')}" if raised else None
+        self.note_cell_end(cell_index, raised, error)
 
     # nbclient has no hook per output message (``on_cell_*`` see whole cells, and an output
     # hook registered with ``register_output_hook`` replaces nbclient's own handling of the
@@ -188,6 +226,8 @@ class NotebookRun:
 
     ``kernel`` is a started sandboxed kernel to run in (closing the run closes it); without one
     a kernel is started here, unsandboxed, with ``env`` in ``cwd`` (both then required).
+    ``marker`` returns the backend's last flow sequence number: with it, ``cells`` records
+    which code cell made each API call and whether it raised (``course.checks.cells``).
     """
 
     def __init__(
@@ -198,6 +238,7 @@ class NotebookRun:
         env: dict[str, str] | None = None,
         cwd: Path | None = None,
         kernel: SandboxedKernel | None = None,
+        marker: Callable[[], int] | None = None,
     ) -> None:
         self.nb = nb
         self.limits = limits
@@ -221,6 +262,7 @@ class NotebookRun:
                 nb,
                 limits.output_bytes,
                 kernel,
+                marker,
                 timeout=int(limits.cell_timeout),
                 allow_errors=True,
                 kernel_name="python3",
@@ -250,7 +292,11 @@ class NotebookRun:
         deadline = self._started + limits.total_timeout
         try:
             self._open.enter_context(self.client.setup_kernel(**self._start, cleanup_kc=True))
-            _run_cells(self.client, nb, code_indices, deadline, limits, result)
+            self.client.numbers = {index: n for n, index in enumerate(code_indices, start=1)}
+            try:
+                _run_cells(self.client, nb, code_indices, deadline, limits, result)
+            finally:
+                self.client.numbers = {}  # the grader's own cells are no one's record
             self._cells_ran = True
         except Exception as exc:  # the kernel failed to start or nbclient itself broke
             self._crashed(exc)
@@ -258,6 +304,12 @@ class NotebookRun:
             failed = sum(1 for p in result.problems if p.kind in ("error", "timeout"))
             result.summary = run_summary(result.code_cells, failed)
         return result
+
+    @property
+    def cells(self) -> CellRecord | None:
+        """Which of the notebook's code cells (numbered from 1) made each API call and whether
+        it raised; None without a ``marker``. Complete once ``execute`` has returned."""
+        return self.client.cell_record()
 
     @property
     def kernel_usable(self) -> bool:
@@ -356,6 +408,7 @@ def _run_cells(
         try:
             client.execute_cell(cell, index)
         except DeadKernelError:
+            client.note_cell_end(index, True, "DeadKernelError: the kernel died")
             result.cells_run = number
             result.status, result.stopped_at = "stopped", number
             if client.killed_by_cpu_limit():
@@ -377,6 +430,7 @@ def _run_cells(
             return
         except CellTimeoutError:
             client.timed_out = True
+            client.note_cell_end(index, True, "CellTimeoutError: time limit")
         result.cells_run = number
         if isinstance(client.kc, BoundedKernelClient) and client.kc.dropped():
             result.problems.append(

@@ -30,6 +30,7 @@ from course.backend.process import Backend, BackendError
 from course.checks.api import CheckResult, NotAttempted, outcome_of
 from course.checks.catalog import Lab, resolve_lab
 from course.checks.context import Aws
+from course.client import BackendClient
 from course.connection import scrubbed_environment
 from course.grading.answers import collect_answers
 from course.grading.execute import Execution, NotebookRun, Status
@@ -344,18 +345,20 @@ def _run_and_check(
         except BackendError as exc:
             summary = f"the grader's backend did not start: {exc}"
             raise Refused("crashed", summary, str(exc), nb) from None
+        # Which cell made each call, and whether it raised: marked from here, not the kernel.
+        marker = BackendClient(backend.url).flow_mark
         if sandboxed:  # the kernel's environment and folders are its sandbox's
-            run = NotebookRun(nb, limits=limits, kernel=slot.kernel(backend, lab))
+            run = NotebookRun(nb, limits=limits, kernel=slot.kernel(backend, lab), marker=marker)
             execution = _execute(run, lab)
         else:
             with tempfile.TemporaryDirectory(prefix="course-grade-") as workdir:
                 env = kernel_environment(backend, lab, sandboxed=False)
                 env["COURSE_STATE_DIR"] = workdir
-                run = NotebookRun(nb, limits=limits, env=env, cwd=Path(workdir))
+                run = NotebookRun(nb, limits=limits, env=env, cwd=Path(workdir), marker=marker)
                 execution = _execute(run, lab)
         if not backend.healthy():
             execution.summary += "; the backend stopped answering during the run"
-        aws = Aws(backend.url, answers=execution.answers)
+        aws = Aws(backend.url, answers=execution.answers, cells=run.cells)
         with _CHECKS_LOCK:
             return run_checks(lab, aws), execution
     except Refused:

@@ -12,8 +12,9 @@ from typing import Any
 
 from course.checks.api import OUTCOME_COLOUR, OUTCOME_LABEL, CheckResult, run_check
 from course.checks.catalog import Lab, resolve_lab
+from course.checks.cells import kernel_record
 from course.checks.context import Aws
-from course.connection import settings
+from course.connection import settings, watch_cells
 
 #: A fixed-width mark per outcome for the plain-text report, in ASCII.
 MARK = {"passed": "[ok]", "failed": "[x] ", "not_attempted": "[ ] ", "not_checkable": "[-] "}
@@ -95,8 +96,10 @@ def check(lab: str | int | Lab | None = None) -> Report:
     """Run lab ``lab``'s checks against the live backend and return (and show) the results.
 
     ``lab`` defaults to the lab the connection names (``COURSE_LAB``, which the grader sets in a
-    graded kernel); ``UnknownLab`` names the labs with checks when it is none of them.
+    graded kernel); ``UnknownLab`` names the labs with checks when it is none of them. In an
+    IPython kernel the checks learn which cell made each call (``course.checks.cells``).
     """
     found = resolve_lab(lab if lab is not None else settings().lab)
-    aws = Aws.from_environment(answers=_notebook_answers(found))
+    watch_cells(settings().endpoint_url)  # from here on, if connect() did not start it
+    aws = Aws.from_environment(answers=_notebook_answers(found), cells=kernel_record())
     return Report(found.id, [run_check(c, aws) for c in found.checks])

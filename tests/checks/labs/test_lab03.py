@@ -1,6 +1,8 @@
-"""Lab 03's checks: each passes at least two different correct submissions and fails (or calls
+"""Lab 03's checks: each passes at least two different correct submissions, among them an
+unusual one (resource API, helper functions, threads, other value spellings), and fails (or calls
 not attempted) at least two different wrong ones. Long polls run for real against the backend;
-the test advances the backend's clock instead of waiting out the poll.
+the test advances the backend's clock instead of waiting out the poll. ``max-wait-rejected``
+reads which cell made the refused receive (``tests.checks.notebook_cells``).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -16,6 +19,7 @@ from botocore.exceptions import ClientError
 from course.backend.process import Backend
 from course.checks.context import Aws
 
+from tests.checks.notebook_cells import Notebook, results
 from tests.conftest import check_results, make_client, make_resource
 
 SHORT, LONG = "short-poll-queue", "long-poll-queue"
@@ -72,6 +76,17 @@ def configured_afterwards(backend: Backend, sqs: Any) -> None:
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"ReceiveMessageWaitTimeSeconds": "10"})
 
 
+def configured_by_resource_in_a_helper(backend: Backend, sqs: Any) -> None:
+    def make(resource: Any, name: str, wait: int) -> Any:
+        queue = resource.create_queue(QueueName=name)
+        queue.set_attributes(Attributes={"ReceiveMessageWaitTimeSeconds": str(wait)})
+        return queue
+
+    resource = _resource(backend)
+    make(resource, LONG, 10)
+    make(resource, SHORT, 0)
+
+
 def configured_20_not_10(backend: Backend, sqs: Any) -> None:
     sqs.create_queue(QueueName=SHORT)
     sqs.create_queue(QueueName=LONG, Attributes={"ReceiveMessageWaitTimeSeconds": "20"})
@@ -90,6 +105,7 @@ def configured_nothing(backend: Backend, sqs: Any) -> None:
     [
         (configured_at_creation, "passed"),
         (configured_afterwards, "passed"),
+        (configured_by_resource_in_a_helper, "passed"),
         (configured_20_not_10, "failed:waits 20 s, expected 10"),
         (configured_short_only, "failed:no queue named long-poll-queue"),
         (configured_nothing, "not_attempted"),
@@ -117,6 +133,15 @@ def short_poll_by_parameter_resource(backend: Backend, sqs: Any) -> None:
     )
 
 
+def short_poll_in_a_thread(backend: Backend, sqs: Any) -> None:
+    short, _ = _queues(sqs)
+    found: list[Any] = []
+    worker = threading.Thread(target=lambda: found.append(sqs.receive_message(QueueUrl=short)))
+    worker.start()
+    worker.join(timeout=10)
+    assert len(found) == 1 and not found[0].get("Messages")
+
+
 def short_poll_not_empty(backend: Backend, sqs: Any) -> None:
     short, _ = _queues(sqs)
     sqs.send_message(QueueUrl=short, MessageBody="here already")
@@ -142,6 +167,7 @@ def only_long_polls(backend: Backend, sqs: Any) -> None:
     [
         (short_poll_by_queue_attribute, "passed"),
         (short_poll_by_parameter_resource, "passed"),
+        (short_poll_in_a_thread, "passed"),
         (short_poll_not_empty, "failed:each returned a message"),
         (short_poll_batch_not_empty, "failed:each returned a message"),
         (only_long_polls, "not_attempted"),
@@ -174,6 +200,16 @@ def long_poll_20_on_short_queue(backend: Backend, sqs: Any) -> None:
     )
 
 
+def long_poll_resource_by_attribute(backend: Backend, sqs: Any) -> None:
+    _queues(sqs)
+    queue = _resource(backend).get_queue_by_name(QueueName=LONG)
+    _while_polling(
+        backend,
+        lambda: {"got": queue.receive_messages(MaxNumberOfMessages=10)},
+        lambda: backend.advance_clock(10),
+    )
+
+
 def long_poll_only_5_seconds(backend: Backend, sqs: Any) -> None:
     _, long = _queues(sqs)
     _while_polling(
@@ -199,6 +235,7 @@ def short_polls_only(backend: Backend, sqs: Any) -> None:
     [
         (long_poll_by_queue_attribute, "passed"),
         (long_poll_20_on_short_queue, "passed"),
+        (long_poll_resource_by_attribute, "passed"),
         (long_poll_only_5_seconds, "failed:let one wait about 10 s"),
         (long_poll_never_empty, "failed:every long poll returned a message"),
         (short_polls_only, "not_attempted"),
@@ -237,6 +274,18 @@ def early_return_batch_resource(backend: Backend, sqs: Any) -> None:
     )
 
 
+def early_return_resource_send_by_queue_attribute(backend: Backend, sqs: Any) -> None:
+    _queues(sqs)
+    queue = _resource(backend).get_queue_by_name(QueueName=LONG)
+
+    def upload(name: str) -> None:  # a helper, on the resource API
+        _resource(backend).get_queue_by_name(QueueName=LONG).send_message(MessageBody=name)
+
+    _while_polling(
+        backend, lambda: {"got": queue.receive_messages()}, lambda: upload("new-upload.mp4")
+    )
+
+
 def early_return_sent_before(backend: Backend, sqs: Any) -> None:
     _, long = _queues(sqs)
     sqs.send_message(QueueUrl=long, MessageBody="already there")
@@ -266,6 +315,7 @@ def early_return_never_answered(backend: Backend, sqs: Any) -> None:
     [
         (early_return_send_from_main, "passed"),
         (early_return_batch_resource, "passed"),
+        (early_return_resource_send_by_queue_attribute, "passed"),
         (early_return_sent_before, "failed:found it already waiting"),
         (early_return_by_visibility_expiry, "failed:found it already waiting"),
         (early_return_never_answered, "not_attempted"),
@@ -279,59 +329,113 @@ def test_long_poll_early_return(
 
 
 # ---------------------------------------------------------------- max-wait-rejected
+# Each submission runs as notebook cells (``nb.cell()``): the check reads whether the cell that
+# made the refused receive raised. Before the cell record, it wanted a later poll of the same
+# queue instead; ``caught_and_moved_on`` (which it failed) shows that proxy is gone.
+NotebookSubmission = Callable[[Backend, Any, Notebook], None]
 
 
-def rejected_then_retried_with_20(backend: Backend, sqs: Any) -> None:
-    _, long = _queues(sqs)
-    sqs.send_message(QueueUrl=long, MessageBody="x")
-    try:
+def caught_then_retried_with_20(backend: Backend, sqs: Any, nb: Notebook) -> None:
+    with nb.cell():
+        _, long = _queues(sqs)
+        sqs.send_message(QueueUrl=long, MessageBody="x")
+    with nb.cell():
+        try:
+            sqs.receive_message(QueueUrl=long, WaitTimeSeconds=21)
+        except ClientError as err:
+            assert err.response["Error"]["Code"] == "InvalidParameterValue"
+            sqs.receive_message(QueueUrl=long, WaitTimeSeconds=20)
+
+
+def caught_and_moved_on(backend: Backend, sqs: Any, nb: Notebook) -> None:
+    with nb.cell():
+        _, long = _queues(sqs)
+    with nb.cell():
+        with contextlib.suppress(ClientError):
+            sqs.receive_message(QueueUrl=long, WaitTimeSeconds=21)
+
+
+def caught_in_a_helper_on_the_resource_api(backend: Backend, sqs: Any, nb: Notebook) -> None:
+    def poll(queue: Any, wait: int) -> list[Any]:
+        try:
+            return list(queue.receive_messages(WaitTimeSeconds=wait))
+        except sqs.exceptions.ClientError as err:  # the client's own alias of ClientError
+            print(err.response["Error"]["Code"])
+            return []
+
+    with nb.cell():
+        short, _ = _queues(sqs)
+    with nb.cell():
+        poll(_resource(backend).Queue(short), 25)
+
+
+def crashed_then_caught_in_a_later_cell(backend: Backend, sqs: Any, nb: Notebook) -> None:
+    with nb.cell():
+        _, long = _queues(sqs)
+    with nb.cell():
         sqs.receive_message(QueueUrl=long, WaitTimeSeconds=21)
-    except ClientError as err:
-        assert err.response["Error"]["Code"] == "InvalidParameterValue"
+    with nb.cell():  # the student fixed the cell and ran it again
+        with contextlib.suppress(ClientError):
+            sqs.receive_message(QueueUrl=long, WaitTimeSeconds=21)
+
+
+def caught_then_the_cell_failed_on_something_else(backend: Backend, sqs: Any, nb: Notebook) -> None:
+    with nb.cell():
+        _, long = _queues(sqs)
+    with nb.cell():
+        try:
+            sqs.receive_message(QueueUrl=long, WaitTimeSeconds=21)
+        except ClientError as err:
+            print(err.response["Error"]["Code"])
+        raise KeyError("a typo later in the cell, nothing to do with SQS")
+
+
+def crashed_on_the_refusal(backend: Backend, sqs: Any, nb: Notebook) -> None:
+    with nb.cell():
+        _, long = _queues(sqs)
+    with nb.cell():
+        sqs.receive_message(QueueUrl=long, WaitTimeSeconds=21)
+    with nb.cell():  # a later poll no longer stands in for handling the error
         sqs.receive_message(QueueUrl=long, WaitTimeSeconds=20)
 
 
-def rejected_resource_then_default_wait(backend: Backend, sqs: Any) -> None:
-    short, _ = _queues(sqs)
-    queue = _resource(backend).Queue(short)
-    with contextlib.suppress(ClientError):
-        queue.receive_messages(WaitTimeSeconds=25)
-    queue.receive_messages()
-
-
-def rejected_and_abandoned(backend: Backend, sqs: Any) -> None:
-    _, long = _queues(sqs)
-    with contextlib.suppress(ClientError):
-        sqs.receive_message(QueueUrl=long, WaitTimeSeconds=21)
-
-
-def rejected_then_other_queue_only(backend: Backend, sqs: Any) -> None:
-    short, long = _queues(sqs)
-    with contextlib.suppress(ClientError):
-        sqs.receive_message(QueueUrl=long, WaitTimeSeconds=21)
-    sqs.receive_message(QueueUrl=short)
-
-
-def never_asked_for_21(backend: Backend, sqs: Any) -> None:
-    short, _ = _queues(sqs)
-    sqs.receive_message(QueueUrl=short, WaitTimeSeconds=0)
+def never_asked_for_21(backend: Backend, sqs: Any, nb: Notebook) -> None:
+    with nb.cell():
+        short, _ = _queues(sqs)
+        sqs.receive_message(QueueUrl=short, WaitTimeSeconds=0)
 
 
 @pytest.mark.parametrize(
     ("submission", "expected"),
     [
-        (rejected_then_retried_with_20, "passed"),
-        (rejected_resource_then_default_wait, "passed"),
-        (rejected_and_abandoned, "failed:never polled that queue again"),
-        (rejected_then_other_queue_only, "failed:never polled that queue again"),
+        (caught_then_retried_with_20, "passed"),
+        (caught_and_moved_on, "passed"),
+        (caught_in_a_helper_on_the_resource_api, "passed"),
+        (crashed_then_caught_in_a_later_cell, "passed"),
+        (caught_then_the_cell_failed_on_something_else, "passed"),
+        (crashed_on_the_refusal, "failed:cell 2 failed on it (ClientError"),
         (never_asked_for_21, "not_attempted"),
     ],
 )
 def test_max_wait_rejected(
-    backend: Backend, sqs: Any, aws: Aws, submission: Submission, expected: str
+    backend: Backend, sqs: Any, submission: NotebookSubmission, expected: str
 ) -> None:
-    submission(backend, sqs)
-    assert _outcome("max-wait-rejected", aws, expected) == expected
+    nb = Notebook(backend)
+    submission(backend, sqs, nb)
+    result = results("03", backend, nb)["max-wait-rejected"]
+    outcome, _, why = expected.partition(":")
+    assert (result.outcome, why in result.message) == (outcome, True), result.message
+
+
+def test_max_wait_rejected_without_a_cell_record_is_not_checkable(
+    backend: Backend, sqs: Any
+) -> None:
+    """Plain Python (or ``course check`` from a shell): the refusal is seen, its handling is not."""
+    _, long = _queues(sqs)
+    with contextlib.suppress(ClientError):
+        sqs.receive_message(QueueUrl=long, WaitTimeSeconds=21)
+    result = results("03", backend, None)["max-wait-rejected"]
+    assert result.outcome == "not_checkable" and "known only from its cells" in result.message
 
 
 # ---------------------------------------------------------------- cost-answer
@@ -366,30 +470,44 @@ def test_cost_answer(backend: Backend, answers: dict[str, Any], expected: str) -
     assert _outcome("cost-answer", aws, expected) == expected
 
 
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"short_poll_requests_per_day": Decimal(86400), "long_poll_requests_per_day": 4320.0},
+        {"short_poll_requests_per_day": "86,400", "long_poll_requests_per_day": "4_320"},
+    ],
+    ids=["decimal-and-float", "strings-with-separators"],
+)
+def test_cost_answer_in_other_numeric_spellings(backend: Backend, answers: dict[str, Any]) -> None:
+    assert results("03", backend, None, answers)["cost-answer"].outcome == "passed"
+
+
 # ---------------------------------------------------------------- whole runs
 
 
 def test_a_whole_lab_run_scores_full_marks(backend: Backend, sqs: Any) -> None:
-    short, long = _queues(sqs)
-    sqs.receive_message(QueueUrl=short)
-    _while_polling(
-        backend, lambda: sqs.receive_message(QueueUrl=long), lambda: backend.advance_clock(10)
-    )
-    with contextlib.suppress(ClientError):
-        sqs.receive_message(QueueUrl=long, WaitTimeSeconds=21)
-    producer = make_client(backend, "sqs")
-    _while_polling(
-        backend,
-        lambda: sqs.receive_message(QueueUrl=long, WaitTimeSeconds=20),
-        lambda: producer.send_message(QueueUrl=long, MessageBody="new upload"),
-    )
-    aws = Aws(
-        backend.url,
-        answers={"short_poll_requests_per_day": 86400, "long_poll_requests_per_day": 4320},
-    )
-    results = check_results("03", aws)
-    assert {k: r.outcome for k, r in results.items()} == dict.fromkeys(results, "passed")
-    assert sum(r.points for r in results.values()) == 10
+    nb = Notebook(backend)
+    with nb.cell():
+        short, long = _queues(sqs)
+        sqs.receive_message(QueueUrl=short)
+    with nb.cell():
+        _while_polling(
+            backend, lambda: sqs.receive_message(QueueUrl=long), lambda: backend.advance_clock(10)
+        )
+    with nb.cell():
+        with contextlib.suppress(ClientError):
+            sqs.receive_message(QueueUrl=long, WaitTimeSeconds=21)
+    with nb.cell():
+        producer = make_client(backend, "sqs")
+        _while_polling(
+            backend,
+            lambda: sqs.receive_message(QueueUrl=long, WaitTimeSeconds=20),
+            lambda: producer.send_message(QueueUrl=long, MessageBody="new upload"),
+        )
+    answers = {"short_poll_requests_per_day": 86400, "long_poll_requests_per_day": 4320}
+    found = results("03", backend, nb, answers)
+    assert {k: r.outcome for k, r in found.items()} == dict.fromkeys(found, "passed")
+    assert sum(r.points for r in found.values()) == 10
 
 
 def test_an_untouched_backend_scores_nothing(aws: Aws) -> None:

@@ -1,11 +1,14 @@
-"""Lab 08's checks: none passes on an empty backend, each passes on the right work and fails, with
-an actionable reason, on wrong work."""
+"""Lab 08's checks: none passes on an empty backend, each passes on the right work (the lab's
+way and an unusual but correct one: the v1 API, display names, Cc, trailing dots, smtplib's
+sendmail) and fails, with an actionable reason, on wrong work. ``sandbox-rejection`` reads which
+cell made the rejected send (``tests.checks.notebook_cells``)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import smtplib
+import threading
 import urllib.request
 from email.message import EmailMessage
 
@@ -14,12 +17,14 @@ from course.backend.process import Backend
 from course.backend.ses.smtp import smtp_password
 from course.checks.context import Aws
 
+from tests.checks.notebook_cells import Notebook, results
 from tests.conftest import check_results
 from tests.backend.ses.helpers import (
     hosted_zone,
     make_client,
     put_records,
     simple,
+    verification_link,
     verified_address,
     verified_domain,
 )
@@ -77,14 +82,17 @@ def _smtp_send(backend: Backend, user: str, password: str, sender: str = SENDER)
     backend.advance_clock(1)
 
 
-def _complete(backend: Backend) -> None:
-    _, zone = verified_domain(backend)
-    _mail_from(backend, zone)
-    verified_address(backend, RECIPIENT)
-    _send(backend, RECIPIENT)
-    _send(backend, STRANGER)
-    key = _smtp_user(backend)
-    _smtp_send(backend, key["AccessKeyId"], smtp_password(key["SecretAccessKey"], "us-east-1"))
+def _complete(backend: Backend, nb: Notebook) -> None:
+    with nb.cell():
+        _, zone = verified_domain(backend)
+        _mail_from(backend, zone)
+        verified_address(backend, RECIPIENT)
+        _send(backend, RECIPIENT)
+    with nb.cell():
+        _send(backend, STRANGER)  # the rejection is caught in the cell
+    with nb.cell():
+        key = _smtp_user(backend)
+        _smtp_send(backend, key["AccessKeyId"], smtp_password(key["SecretAccessKey"], "us-east-1"))
 
 
 def test_nothing_passes_on_an_empty_backend(backend: Backend, aws: Aws) -> None:
@@ -93,10 +101,111 @@ def test_nothing_passes_on_an_empty_backend(backend: Backend, aws: Aws) -> None:
     assert sum(r.max_points for r in results.values()) == 12
 
 
-def test_the_complete_lab_passes_every_check(backend: Backend, aws: Aws) -> None:
-    _complete(backend)
-    results = check_results("08", aws)
-    assert {k: r.outcome for k, r in results.items()} == dict.fromkeys(results, "passed")
+def test_the_complete_lab_passes_every_check(backend: Backend) -> None:
+    nb = Notebook(backend)
+    _complete(backend, nb)
+    found = results("08", backend, nb)
+    assert {k: r.outcome for k, r in found.items()} == dict.fromkeys(found, "passed")
+
+
+def test_the_v1_api_with_display_names_passes_every_check(backend: Backend) -> None:
+    """The SES v1 API throughout, addresses with display names and in Cc, DNS names with
+    trailing dots, and smtplib's sendmail: unusual, and correct."""
+    nb = Notebook(backend)
+    ses = make_client(backend, "ses")
+    message = {"Subject": {"Data": "Hi"}, "Body": {"Text": {"Data": "Hello"}}}
+    with nb.cell():
+        tokens = ses.verify_domain_dkim(Domain="example.com")["DkimTokens"]
+        zone = hosted_zone(backend, "example.com")
+        put_records(
+            backend,
+            zone,
+            [(f"{t}._domainkey.example.com.", "CNAME", f"{t}.dkim.amazonses.com.") for t in tokens],
+        )
+    with nb.cell():
+        ses.set_identity_mail_from_domain(Identity="example.com", MailFromDomain=MAIL_FROM)
+        put_records(
+            backend,
+            zone,
+            [
+                (MAIL_FROM + ".", "MX", "10 feedback-smtp.us-east-1.amazonses.com"),
+                (MAIL_FROM + ".", "TXT", '"v=spf1 include:amazonses.com -all"'),
+            ],
+        )
+    with nb.cell():
+        ses.verify_email_identity(EmailAddress=RECIPIENT)
+        urllib.request.urlopen(verification_link(backend, RECIPIENT)).read()
+    with nb.cell():
+        ses.send_email(
+            Source=f"No Reply <{SENDER}>",
+            Destination={"CcAddresses": [f"Learner <{RECIPIENT}>"]},
+            Message=message,
+        )
+        backend.advance_clock(1)
+    with nb.cell():
+        try:
+            ses.send_email(Source=SENDER, Destination={"BccAddresses": [STRANGER]}, Message=message)
+        except ses.exceptions.MessageRejected as error:  # the modelled exception, not ClientError
+            print(error.response["Error"]["Message"])
+        backend.advance_clock(1)
+    with nb.cell():
+        key = _smtp_user(backend)
+        password = smtp_password(key["SecretAccessKey"], "us-east-1")
+        endpoint = json.loads(urllib.request.urlopen(f"{backend.url}/_course/ses/smtp").read())
+        raw = f"From: Info <info@example.com>\r\nTo: {RECIPIENT}\r\nSubject: x\r\n\r\nhi\r\n"
+        with smtplib.SMTP(endpoint["host"], endpoint["port"], timeout=10) as smtp:
+            smtp.ehlo()
+            smtp.starttls()
+            smtp.ehlo()
+            smtp.login(key["AccessKeyId"], password)
+            smtp.sendmail("info@example.com", [RECIPIENT], raw)
+    found = results("08", backend, nb)
+    assert {k: (r.outcome, r.message) for k, r in found.items()} == dict.fromkeys(
+        found, ("passed", "")
+    )
+
+
+def test_a_rejection_the_cell_failed_on_is_not_handled(backend: Backend) -> None:
+    """The statement says "and the notebook handled it": a cell that raised on the
+    MessageRejected loses the point, with a reason that says to catch ClientError."""
+    verified_domain(backend)
+    nb = Notebook(backend)
+    with nb.cell():
+        make_client(backend, "sesv2").send_email(
+            FromEmailAddress=SENDER, Destination={"ToAddresses": [STRANGER]}, Content=simple()
+        )
+    result = results("08", backend, nb)["sandbox-rejection"]
+    assert result.outcome == "failed"
+    assert "cell 1 failed on it (MessageRejected" in result.message
+    assert "ClientError" in result.message
+
+
+def test_a_rejection_caught_in_a_helper_thread_is_handled(backend: Backend) -> None:
+    verified_domain(backend)
+    nb = Notebook(backend)
+    codes: list[str] = []
+
+    def try_send(to: str) -> None:
+        try:
+            make_client(backend, "sesv2").send_email(
+                FromEmailAddress=SENDER, Destination={"ToAddresses": [to]}, Content=simple()
+            )
+        except ClientError as error:
+            codes.append(error.response["Error"]["Code"])
+
+    with nb.cell():
+        worker = threading.Thread(target=try_send, args=(STRANGER,))
+        worker.start()
+        worker.join(timeout=10)
+    assert codes == ["MessageRejected"]
+    assert results("08", backend, nb)["sandbox-rejection"].outcome == "passed"
+
+
+def test_a_rejection_without_a_cell_record_is_not_checkable(backend: Backend) -> None:
+    verified_domain(backend)
+    _send(backend, STRANGER)
+    result = results("08", backend, None)["sandbox-rejection"]
+    assert result.outcome == "not_checkable" and "known only from its cells" in result.message
 
 
 def test_domain_without_easy_dkim_fails_and_dns_problems_are_named(

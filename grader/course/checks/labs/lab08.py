@@ -1,8 +1,15 @@
-"""Lab 08 · SES in the sandbox: verify a domain (DKIM via Route 53) and an address, send, SMTP."""
+"""Lab 08 · SES in the sandbox: verify a domain (DKIM via Route 53) and an address, send, SMTP.
+
+A send counts through either API (v1 SendEmail, SendRawEmail, SendTemplatedEmail; v2 SendEmail,
+simple, raw or templated), with any spelling of the addresses (display names, To, Cc or Bcc). "Handled" in
+``sandbox-rejection`` is read from the cell record (``course.checks.cells``): the cell that made
+the rejected send did not fail on it. Without a record that part is "not checkable".
+"""
 
 from __future__ import annotations
 
 from course.checks.api import CheckFailed, NotAttempted, check
+from course.checks.cells import require_handled
 from course.checks.context import Aws
 from course.checks.readers.ses import identity, mailbox, records, sends, smtp_sessions
 
@@ -144,7 +151,7 @@ def test_delivered(aws: Aws) -> None:
     points=1,
     kind="flow",
     statement=f"A send to the unverified {STRANGER} was rejected with MessageRejected, and "
-    "the notebook handled it.",
+    "the notebook handled it: the cell that sent it did not fail on the error.",
     hint="Wrap the send in try/except ClientError and print "
     "error.response['Error']['Code'] and ['Message'].",
 )
@@ -152,17 +159,18 @@ def test_sandbox_rejection(aws: Aws) -> None:
     attempts = [s for s in sends(aws.flow) if STRANGER in s.recipients]
     if not attempts:
         raise NotAttempted(f"no message was sent to {STRANGER}")
-    if any(s.error_code == "MessageRejected" for s in attempts):
-        return
-    if any(s.ok for s in attempts):
+    rejected = [s.call for s in attempts if s.error_code == "MessageRejected"]
+    if not rejected:
+        if any(s.ok for s in attempts):
+            raise CheckFailed(
+                f"SES accepted the send to {STRANGER}: in the sandbox it must be rejected"
+            )
+        codes = ", ".join(sorted({s.error_code for s in attempts}))
         raise CheckFailed(
-            f"SES accepted the send to {STRANGER}: in the sandbox it must be rejected"
+            f"the send failed with {codes}, not MessageRejected (a Throttling error means two "
+            "sends within a second: the sandbox allows one per second)"
         )
-    codes = ", ".join(sorted({s.error_code for s in attempts}))
-    raise CheckFailed(
-        f"the send failed with {codes}, not MessageRejected (a Throttling error means two "
-        "sends within a second: the sandbox allows one per second)"
-    )
+    require_handled(aws.cells, rejected, f"SES rejected the send to {STRANGER}")
 
 
 @check(
