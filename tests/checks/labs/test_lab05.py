@@ -108,6 +108,15 @@ def test_a_standard_queue_cannot_be_named_fifo(sqs: Any, aws: Aws) -> None:
     assert outcome(aws, "fifo-queue") == "not_attempted"
 
 
+def test_fifo_queue_spelled_true_and_deduplication_set_later_passes(sqs: Any, aws: Aws) -> None:
+    """ "True" is accepted for a boolean attribute, and ContentBasedDeduplication may be turned
+    on after the queue was created (FifoQueue may not)."""
+    sqs.create_queue(QueueName=STANDARD)
+    url = sqs.create_queue(QueueName=FIFO, Attributes={"FifoQueue": "True"})["QueueUrl"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"ContentBasedDeduplication": "True"})
+    assert outcome(aws, "fifo-queue") == "passed"
+
+
 # -- grouped-sends
 def test_six_single_sends_in_two_groups_pass(sqs: Any, aws: Aws) -> None:
     send_orders(sqs, make_queues(sqs))
@@ -120,6 +129,42 @@ def test_batches_in_two_groups_pass(sqs: Any, aws: Aws) -> None:
     sqs.send_message_batch(QueueUrl=url, Entries=entries[:3])
     sqs.send_message_batch(QueueUrl=url, Entries=entries[3:])
     assert outcome(aws, "grouped-sends") == "passed"
+
+
+def test_batches_with_explicit_ids_from_one_thread_per_group_pass(
+    sqs: Any, aws: Aws, backend: Backend
+) -> None:
+    """Resource API (Queue.send_messages), explicit MessageDeduplicationIds, a helper per group
+    run in its own thread; then a consumer deleting in order."""
+    queue = resource(backend).Queue(make_queues(sqs, ContentBasedDeduplication="false"))
+
+    def send_group(customer: str) -> None:
+        queue.send_messages(
+            Entries=[
+                {
+                    "Id": str(n),
+                    "MessageBody": body(customer, n),
+                    "MessageGroupId": customer,
+                    "MessageDeduplicationId": f"{customer}-{n}",
+                }
+                for n in (1, 2, 3)
+            ]
+        )
+
+    threads = [threading.Thread(target=send_group, args=(c,)) for c in ("alice", "bob")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    queue.send_message(
+        MessageBody="anything", MessageGroupId="alice", MessageDeduplicationId="alice-2"
+    )
+    got = consume(sqs, queue.url, batch=1)
+    assert len(got) == 6
+    outcomes = check_results("05", aws)
+    assert {k: outcomes[k].outcome for k in outcomes if k != "fifo-queue"} == dict.fromkeys(
+        [k for k in outcomes if k != "fifo-queue"], "passed"
+    )
 
 
 def test_six_sends_in_one_group_fail(sqs: Any, aws: Aws) -> None:
@@ -181,6 +226,34 @@ def test_the_same_content_after_five_minutes_fails(sqs: Any, aws: Aws, backend: 
     assert consume(sqs, url).count(body("bob", 1)) == 2
     result = check_results("05", aws)["dedup-demonstrated"]
     assert (result.outcome, "five minutes" in result.message) == ("failed", True)
+
+
+def test_a_duplicate_of_a_resend_after_the_window_passes(
+    sqs: Any, aws: Aws, backend: Backend
+) -> None:
+    """Sent, sent again after five minutes (a new message), then a retry of that one within the
+    window: SQS answers the retry with the second copy's MessageId. (The check used to measure
+    from the very first send only, and failed this.)"""
+    url = make_queues(sqs)
+    sqs.send_message(QueueUrl=url, MessageBody=body("bob", 1), MessageGroupId="bob")
+    backend.advance_clock(301)
+    second = sqs.send_message(QueueUrl=url, MessageBody=body("bob", 1), MessageGroupId="bob")
+    retry = sqs.send_message(QueueUrl=url, MessageBody=body("bob", 1), MessageGroupId="bob")
+    assert retry["MessageId"] == second["MessageId"]
+    consume(sqs, url)
+    assert outcome(aws, "dedup-demonstrated") == "passed"
+
+
+def test_the_same_body_in_two_groups_with_group_scope_is_no_duplicate(sqs: Any, aws: Aws) -> None:
+    """With DeduplicationScope messageGroup the same body in another group is a new message."""
+    url = make_queues(
+        sqs, DeduplicationScope="messageGroup", FifoThroughputLimit="perMessageGroupId"
+    )
+    for customer in ("alice", "bob"):
+        sqs.send_message(QueueUrl=url, MessageBody="same order", MessageGroupId=customer)
+    assert len(consume(sqs, url)) == 2
+    result = check_results("05", aws)["dedup-demonstrated"]
+    assert (result.outcome, "new message" in result.message) == ("failed", True)
 
 
 def test_a_duplicate_never_received_fails(sqs: Any, aws: Aws) -> None:
@@ -297,6 +370,26 @@ def test_deleting_in_batches_with_the_resource_api_passes(
             ]
         )
     assert outcome(aws, "deleted-after-processing") == "passed"
+
+
+def test_purging_what_was_received_passes(sqs: Any, aws: Aws) -> None:
+    """PurgeQueue deletes every message, the ones received before it included."""
+    url = make_queues(sqs)
+    send_orders(sqs, url)
+    while consume(sqs, url, delete=False):
+        sqs.purge_queue(QueueUrl=url)
+    assert outcome(aws, "deleted-after-processing") == "passed"
+
+
+def test_a_message_received_after_the_purge_still_needs_deleting(sqs: Any, aws: Aws) -> None:
+    url = make_queues(sqs)
+    send_orders(sqs, url, ORDERS[:1])
+    consume(sqs, url, delete=False)
+    sqs.purge_queue(QueueUrl=url)
+    send_orders(sqs, url, ORDERS[1:2])
+    consume(sqs, url, delete=False)
+    result = check_results("05", aws)["deleted-after-processing"]
+    assert (result.outcome, "1 of the 2" in result.message) == ("failed", True)
 
 
 def test_trusting_the_notes_and_not_deleting_fails(sqs: Any, aws: Aws, backend: Backend) -> None:

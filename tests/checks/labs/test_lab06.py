@@ -7,6 +7,7 @@ backend's state (topics, subscriptions, the mailbox) and its server-side flow, a
 from __future__ import annotations
 
 import json
+import re
 import threading
 import urllib.request
 from collections.abc import Callable
@@ -318,10 +319,15 @@ def test_the_full_lab_scores_ten(backend: Backend, sns: Any, aws: Aws) -> None:
 
 
 # -- the solution notebook, stopped mid-lab
+def solution_code(name: str = "06-sns-basics") -> list[str]:
+    """The code cells of a solution notebook."""
+    notebook = nbformat.read(ROOT / "solutions" / f"{name}.ipynb", as_version=4)
+    return [c.source for c in notebook.cells if c.cell_type == "code"]
+
+
 def solution_cells_through(text: str) -> list[str]:
     """The solution's code cells, from the first through the one containing ``text``."""
-    notebook = nbformat.read(ROOT / "solutions" / "06-sns-basics.ipynb", as_version=4)
-    cells = [c.source for c in notebook.cells if c.cell_type == "code"]
+    cells = solution_code()
     end = next(i for i, source in enumerate(cells) if text in source)
     return cells[: end + 1]
 
@@ -360,3 +366,22 @@ def test_check_mid_lab_shows_nothing_failed(
     printed = check_output(grade)
     assert "not attempted" in printed.lower()
     assert "failed" not in printed.lower()
+
+
+WAITS = re.compile(r"time\.sleep\(|WaitTimeSeconds=[1-9]|\.wait_for\(|get_waiter\(|deadline")
+
+
+@pytest.mark.parametrize("name", ["05-fifo-queues", "06-sns-basics", "07-sns-filter-policies"])
+def test_waiting_cells_say_what_they_wait_for(name: str) -> None:
+    """Labs 05-07: in every code cell that waits (a sleep, a long poll, a mailbox or Lambda
+    wait), a print saying what is awaited and how long comes before the first wait."""
+    silent = []
+    for source in solution_code(name):
+        lines = source.splitlines()
+        first = next((i for i, line in enumerate(lines) if WAITS.search(line)), None)
+        if first is None:
+            continue
+        told = [line for line in lines[:first] if "print(" in line and " s" in line]
+        if not any(re.search(r"\d+ s\b|\d+ minutes", line) for line in told):
+            silent.append(lines[first].strip())
+    assert silent == []
