@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+import signal
 import subprocess
 import sys
 from dataclasses import replace
@@ -76,11 +78,26 @@ def main() -> None:
 # ----------------------------------------------------------------------------- start / backend
 
 
+LAB_START_TIMEOUT = 120.0  # seconds JupyterLab gets to answer (a busy machine's first start)
+LAB_STOP_TIMEOUT = 15.0  # seconds it gets to shut its kernels down on Ctrl+C
+
+
 @main.command()
 @click.option("--no-lab", is_flag=True, help="Start only the backend, not JupyterLab.")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser tab for JupyterLab.")
-def start(no_lab: bool, no_browser: bool) -> None:
-    """Start the local AWS backend and open JupyterLab on labs/."""
+@click.option(
+    "--labs",
+    "labs_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The folder JupyterLab opens on (default: the course's labs/).",
+)
+def start(no_lab: bool, no_browser: bool, labs_dir: Path | None) -> None:
+    """Start the local AWS backend and JupyterLab on labs/; print JupyterLab's URL.
+
+    A JupyterLab started by an earlier `course start` that still runs is reused: its URL is
+    printed again. Ctrl+C stops JupyterLab; the backend keeps running until `course backend
+    stop`.
+    """
     from course.backend.process import BackendError, shared_backend
     from course.connection import local_environment
 
@@ -93,9 +110,27 @@ def start(no_lab: bool, no_browser: bool) -> None:
     click.echo(f"{verb} local AWS backend at {backend.url}")
     if no_lab:
         return
-    labs = project_root() / "labs"
-    env = {**os.environ, **local_environment(backend.url)}
-    command = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={labs}"]
+    running = _running_lab()
+    if running is not None:
+        click.echo(f"JupyterLab already runs on {running['root_dir']}: {running['url']}")
+        if not no_browser:
+            import webbrowser
+
+            webbrowser.open(running["url"])
+        return
+    labs = (labs_dir or project_root() / "labs").resolve()
+    token, port = secrets.token_hex(24), _free_port()
+    # The token goes through the environment, not the command line other users can read.
+    env = {**os.environ, **local_environment(backend.url), "JUPYTER_TOKEN": token}
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={labs}",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+    ]
     if no_browser:
         command.append("--no-browser")
     if os.geteuid() == 0:
@@ -103,8 +138,119 @@ def start(no_lab: bool, no_browser: bool) -> None:
         # without this flag.
         command.append("--allow-root")
         click.echo("Running as root: starting JupyterLab with --allow-root")
-    click.echo(f"Opening JupyterLab on {labs} (Ctrl+C to stop it; the backend keeps running)")
-    sys.exit(subprocess.call(command, env=env))
+    click.echo(f"Starting JupyterLab on {labs}")
+    # No terminal on its stdin: Ctrl+C then stops it without asking "Shut down (y/[n])?".
+    lab = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/lab?token={token}"
+    state = _lab_state_file()
+    for signum in (signal.SIGTERM, signal.SIGHUP):  # `kill`, a closed terminal: as Ctrl+C
+        signal.signal(signum, _interrupt)
+    try:
+        if not _wait_for_lab(lab, port, token):
+            console.print(f"[red]JupyterLab did not start[/red] (exit code {lab.poll()})")
+            _stop_lab(lab)
+            sys.exit(EXIT_FAILED)
+        _write_private(state, {"url": url, "pid": lab.pid, "root_dir": str(labs)})
+        click.echo(f"JupyterLab is ready: {url}")
+        click.echo(
+            "Ctrl+C stops JupyterLab; the backend keeps running (`course backend stop` ends it)."
+        )
+        code = lab.wait()
+    except KeyboardInterrupt:
+        _stop_lab(lab)
+        click.echo(f"JupyterLab stopped. The backend still runs at {backend.url}.")
+        code = 0
+    finally:
+        if _read_json(state).get("pid") == lab.pid:
+            state.unlink(missing_ok=True)
+    sys.exit(code)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _lab_state_file() -> Path:
+    """Where `course start` notes the JupyterLab it runs: next to the backend's state file."""
+    from course.backend.process import state_file
+
+    return state_file().with_name("jupyterlab.json")
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_private(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` as JSON readable by its owner only (it holds a token)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(data, out)
+
+
+def _running_lab() -> dict[str, Any] | None:
+    """The state of the JupyterLab an earlier `course start` runs, if it still answers."""
+    from urllib.parse import parse_qs, urlparse
+
+    data = _read_json(_lab_state_file())
+    try:
+        parts = urlparse(str(data["url"]))
+        token = parse_qs(parts.query)["token"][0]
+        port = int(parts.port or 0)
+    except (KeyError, IndexError, ValueError):
+        return None
+    return data if _lab_answers(port, token) else None
+
+
+def _lab_answers(port: int, token: str) -> bool:
+    """True when a Jupyter server on ``port`` accepts ``token``."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/status", headers={"Authorization": f"token {token}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def _wait_for_lab(lab: subprocess.Popen[bytes], port: int, token: str) -> bool:
+    """True once JupyterLab answers on ``port``; False if it exits or takes too long."""
+    import time
+
+    deadline = time.monotonic() + LAB_START_TIMEOUT
+    while lab.poll() is None and time.monotonic() < deadline:
+        if _lab_answers(port, token):
+            return True
+        time.sleep(0.25)
+    return False
+
+
+def _stop_lab(lab: subprocess.Popen[bytes]) -> None:
+    """End JupyterLab (SIGTERM: it shuts its kernels down), killing it if it lingers."""
+    if lab.poll() is None:
+        lab.terminate()
+    try:
+        lab.wait(timeout=LAB_STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        lab.kill()
+        lab.wait()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @main.group()

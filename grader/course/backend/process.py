@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from course.client import BackendApiError, BackendClient
 
 START_TIMEOUT = 60.0
+TERM_GRACE = 2.0  # seconds a backend that does not answer HTTP gets to end after SIGTERM
 T = TypeVar("T")
 
 
@@ -157,26 +158,47 @@ class Backend:
         return self.api.flow(since)
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop the server: ask it over HTTP, then kill it; remove its temporary folder."""
+        """Stop the server and remove its temporary folder.
+
+        It is asked over HTTP; if it does not answer, with SIGTERM (it then exits within half a
+        second, removing its own temporary folders); one still alive after ``timeout`` seconds
+        is killed (after at most ``TERM_GRACE`` seconds when it did not answer).
+        """
         grace = timeout
         try:
             self.api.shutdown(timeout=1)
         except OSError:
-            grace = 0  # it does not answer: no use waiting for it to stop by itself
-        if self.process is not None:
-            try:
-                self.process.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=timeout)
-        else:
-            deadline = time.monotonic() + grace
-            while _alive(self.pid) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            if _alive(self.pid):
-                os.kill(self.pid, signal.SIGKILL)
+            self._signal(signal.SIGTERM)
+            grace = min(timeout, TERM_GRACE)
+        if not self._wait(grace):
+            self._signal(signal.SIGKILL)
+            self._wait(timeout)
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _signal(self, signum: int) -> None:
+        try:
+            if self.process is not None:
+                self.process.send_signal(signum)  # a no-op once it has been reaped
+            else:
+                os.kill(self.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    def _wait(self, timeout: float) -> bool:
+        """True once the process has ended (reaped, if it is our child) within ``timeout``."""
+        if self.process is not None:
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                return False
+            return True
+        deadline = time.monotonic() + timeout
+        while _alive(self.pid):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
 
     def __enter__(self) -> Backend:
         return self
@@ -207,13 +229,17 @@ def state_file() -> Path:
 
 def running_backend() -> Backend | None:
     """The shared backend named in the state file, if it is alive and answering."""
-    path = state_file()
+    backend = _recorded_backend()
+    return backend if backend is not None and backend.healthy() else None
+
+
+def _recorded_backend() -> Backend | None:
+    """The backend the state file names, whether or not it still runs."""
     try:
-        data = json.loads(path.read_text())
-        backend = Backend(data["url"], int(data["pid"]), data["admin_token"])
-    except (OSError, ValueError, KeyError):
+        data = json.loads(state_file().read_text())
+        return Backend(data["url"], int(data["pid"]), data["admin_token"])
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    return backend if backend.healthy() else None
 
 
 def shared_backend() -> tuple[Backend, bool]:
@@ -232,13 +258,25 @@ def shared_backend() -> tuple[Backend, bool]:
 
 
 def stop_shared_backend() -> bool:
-    """Stop the shared backend if one runs; True if one was stopped."""
-    backend = running_backend()
+    """Stop the shared backend if one runs, even one that no longer answers; True if one was.
+
+    It ends with its temporary folders, and the state file naming it is removed.
+    """
+    backend = _recorded_backend()
     state_file().unlink(missing_ok=True)
-    if backend is None:
+    if backend is None or not (backend.healthy() or _is_backend_process(backend.pid)):
         return False
     backend.stop()
     return True
+
+
+def _is_backend_process(pid: int) -> bool:
+    """True when ``pid`` is a live backend server (Linux: by its command line)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"course.backend" in command and _alive(pid)
 
 
 def _wait_until_ready(

@@ -29,6 +29,7 @@ import argparse
 import io
 import json
 import os
+import signal
 import socket
 import sys
 import threading
@@ -281,6 +282,9 @@ def main(argv: list[str] | None = None, extensions: Iterable[str] = ()) -> None:
     port = server.server_port
     os.environ.setdefault("MOTO_PORT", str(port))
     threading.Thread(target=_stop_when_asked, args=(app, server), daemon=True).start()
+    # SIGTERM (`kill`, a service manager, `Backend.stop` when HTTP fails) stops it as a shutdown
+    # request does: promptly, and through the exit handlers that remove its temporary folders.
+    signal.signal(signal.SIGTERM, lambda signum, frame: app.shutdown_requested.set())
     ready: dict[str, Any] = {"port": port, "pid": os.getpid()}
     if args.gate:
         # A sandbox learns the backend's ports when it is made, so SMTP's port is fixed now
