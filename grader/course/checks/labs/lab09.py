@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
-from course.rules.ses_review import review
-from course.flow import Flow
 from course.checks.api import CheckFailed, NotAttempted, check
 from course.checks.context import Aws
-from course.checks.readers.ses import is_verified_recipient, sends, sns_events
+from course.checks.readers.ses import is_verified_recipient, sends, smtp_sessions, sns_events
 from course.checks.readers.sqs import Received, receives
 from course.checks.readers.sqs import sends as queue_sends
+from course.flow import Flow
+from course.rules.ses_review import review
 
 LAB = "09"
 TITLE = "SES production access and reputation"
@@ -65,12 +66,38 @@ def test_granted(aws: Aws) -> None:
         )
 
 
+@dataclass(frozen=True)
+class _Attempt:
+    """One attempt to send, through the API or the SMTP interface, and what SES answered."""
+
+    ok: bool
+    recipients: tuple[str, ...]
+    error: str
+
+
+def _attempts(aws: Aws) -> list[_Attempt]:
+    """Every send attempt: API calls (v1 and v2) from the flow, then, on the local backend,
+    the messages of the SMTP interface's sessions (SMTP is not an API call)."""
+    found = [_Attempt(s.ok, s.recipients, s.error_code) for s in sends(aws.flow)]
+    if aws.is_local:
+        found += [
+            _Attempt(
+                bool(e.get("ok")),
+                tuple(r.lower() for r in e.get("recipients", [])),
+                "" if e.get("ok") else f"SMTP {e.get('reply', '')}",
+            )
+            for e in smtp_sessions(aws)
+            if e.get("event") == "message"
+        ]
+    return found
+
+
 @check(
     "sent-unverified",
     points=1,
     kind="flow",
     statement="Out of the sandbox, a message to a recipient that is not a verified identity "
-    "was accepted.",
+    "was accepted (through the API, v1 or v2, or the SMTP interface).",
     hint="After the grant, send to an address you never verified (not the mailbox simulator).",
 )
 def test_sent_unverified(aws: Aws) -> None:
@@ -81,14 +108,14 @@ def test_sent_unverified(aws: Aws) -> None:
             verified[address] = is_verified_recipient(aws, address)
         return not verified[address]
 
-    candidates = [s for s in sends(aws.flow) if any(unverified(r) for r in s.recipients)]
+    candidates = [a for a in _attempts(aws) if any(unverified(r) for r in a.recipients)]
     if not candidates:
         raise NotAttempted("no message was sent to an unverified recipient")
-    if any(s.ok for s in candidates):
+    if any(a.ok for a in candidates):
         return
     last = candidates[-1]
     raise CheckFailed(
-        f"every send to an unverified recipient failed; the last: {last.error_code} "
+        f"every send to an unverified recipient failed; the last: {last.error or 'refused'} "
         "(MessageRejected means the account was still in the sandbox)"
     )
 
@@ -101,8 +128,8 @@ def _topic_name(arn: str) -> str:
     "event-destination",
     points=2,
     kind="state",
-    statement=f"Configuration set {CONFIG_SET} has an enabled event destination that sends at "
-    f"least BOUNCE and COMPLAINT events to SNS topic {TOPIC}.",
+    statement=f"Configuration set {CONFIG_SET} has enabled event destinations (one, or one per "
+    f"event type) that send BOUNCE and COMPLAINT events to SNS topic {TOPIC}.",
     hint="sesv2.create_configuration_set_event_destination(ConfigurationSetName='course-events', "
     "EventDestinationName=..., EventDestination={'Enabled': True, 'MatchingEventTypes': [...], "
     "'SnsDestination': {'TopicArn': topic_arn}})",
@@ -121,16 +148,17 @@ def test_event_destination(aws: Aws) -> None:
     ]
     if not to_topic:
         raise CheckFailed(f"{name} has no event destination to the SNS topic {aws.name(TOPIC)}")
-    for destination in to_topic:
-        types = set(destination.get("MatchingEventTypes", []))
-        if destination.get("Enabled") and {"BOUNCE", "COMPLAINT"} <= types:
-            return
+    enabled = {
+        t.upper() for d in to_topic if d.get("Enabled") for t in d.get("MatchingEventTypes", [])
+    }
+    if {"BOUNCE", "COMPLAINT"} <= enabled:
+        return
     destination = to_topic[-1]
     raise CheckFailed(
         f"the destination {destination.get('Name')} is "
         f"{'enabled' if destination.get('Enabled') else 'disabled'} and matches "
-        f"{sorted(destination.get('MatchingEventTypes', []))}; it needs Enabled and BOUNCE, "
-        "COMPLAINT"
+        f"{sorted(destination.get('MatchingEventTypes', []))}; the topic needs enabled "
+        f"destinations for BOUNCE and COMPLAINT (enabled so far: {sorted(enabled) or 'none'})"
     )
 
 
@@ -177,6 +205,21 @@ def test_events_captured(aws: Aws) -> None:
         raise CheckFailed(f"the queue gave {seen}; missing: {', '.join(missing)}")
 
 
+def _alarm_metric(alarm: dict) -> tuple[str | None, str | None]:
+    """The (namespace, metric name) an alarm watches: its own Namespace and MetricName, or, for
+    an alarm on metric queries (``Metrics``), the metric of the query whose data it uses
+    (``ReturnData``, or the only query)."""
+    if alarm.get("MetricName"):
+        return alarm.get("Namespace"), alarm.get("MetricName")
+    queries = alarm.get("Metrics") or []
+    used = [q for q in queries if q.get("ReturnData")] or (queries if len(queries) == 1 else [])
+    for query in used:
+        metric = (query.get("MetricStat") or {}).get("Metric") or {}
+        if metric.get("MetricName"):
+            return metric.get("Namespace"), metric.get("MetricName")
+    return None, None
+
+
 @check(
     "bounce-alarm",
     points=2,
@@ -189,14 +232,10 @@ def test_events_captured(aws: Aws) -> None:
 )
 def test_bounce_alarm(aws: Aws) -> None:
     alarms = aws.client("cloudwatch").describe_alarms().get("MetricAlarms", [])
-    on_metric = [
-        a
-        for a in alarms
-        if a.get("Namespace") == ALARM_NAMESPACE and a.get("MetricName") == ALARM_METRIC
-    ]
+    on_metric = [a for a in alarms if _alarm_metric(a) == (ALARM_NAMESPACE, ALARM_METRIC)]
     if not on_metric:
         if alarms:
-            names = ", ".join(f"{a.get('Namespace')} {a.get('MetricName')}" for a in alarms)
+            names = ", ".join(" ".join(map(str, _alarm_metric(a))) for a in alarms)
             raise CheckFailed(f"no alarm on {ALARM_NAMESPACE} {ALARM_METRIC} (alarms on: {names})")
         raise NotAttempted("there is no CloudWatch alarm")
     for alarm in on_metric:

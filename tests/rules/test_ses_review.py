@@ -1,0 +1,224 @@
+"""The production-access reviewer judges answers, not words: clear requests in any style are
+granted, evasive ones (keywords, promises, copied questions) are denied with the missing answers.
+
+AWS's reviewers want to know how a sender will "only send to recipients who have specifically
+requested your mail" and how it handles bounces, complaints and unsubscribe requests
+(https://docs.aws.amazon.com/ses/latest/dg/request-production-access.html)."""
+
+from __future__ import annotations
+
+import pytest
+from course.rules.ses_review import QUESTIONS, answers_of, review
+
+ALL = tuple(q.key for q in QUESTIONS)
+
+
+def _review(text: str, mail_type: str = "TRANSACTIONAL") -> tuple[bool, tuple[str, ...]]:
+    outcome = review(
+        {
+            "UseCaseDescription": text,
+            "MailType": mail_type,
+            "WebsiteURL": "https://shop.example",
+            "ProductionAccessEnabled": True,
+        }
+    )
+    return outcome.granted, tuple(q.key for q in outcome.missing)
+
+
+CORRECT = {
+    "issue-unlabelled": (
+        "TRANSACTIONAL",
+        "Our list is built from people who create an account in our shop and tick a box asking "
+        "for email. We only send order and shipping emails. Each email footer has a one-click "
+        "link to stop these emails, applied immediately. Hard bounces and spam reports arrive "
+        "through SNS and the address is removed from the list.",
+    ),
+    "terse": (
+        "TRANSACTIONAL",
+        "Users sign up on our site. We send receipts and password resets. Each mail has an "
+        "unsubscribe link. Bounces and complaints come via SNS; we delete the address.",
+    ),
+    "verbose": (
+        "MARKETING",
+        "Thank you for reviewing our request. We are a small bakery in Lyon, and everyone on our "
+        "mailing list has subscribed through the form on our website, after which we send them "
+        "a confirmation email they must click before we add them to the list. Once a month we "
+        "send a newsletter with our seasonal recipes and the occasional promotion for our "
+        "shop. At the bottom of every newsletter there is a link that lets the reader "
+        "unsubscribe in one click, and we also set the List-Unsubscribe header so that mail "
+        "clients show their own button; either way the request is honoured at once. We have "
+        "configured an SES configuration set that publishes bounce and complaint events to an "
+        "SNS topic, and a small function subscribed to it removes any address that hard "
+        "bounces or complains, so we never write to it again.",
+    ),
+    "bullets": (
+        "TRANSACTIONAL",
+        "- Customers give us their address when they place an order in our shop\n"
+        "- We send order confirmations, invoices and delivery updates\n"
+        "- The footer of each email links to a page where they can turn them off\n"
+        "- Bounced or complained-about addresses are suppressed through SES notifications",
+    ),
+    "labelled": (
+        "MARKETING",
+        "List: people who opt in with a checkbox at checkout.\n"
+        "Content: a weekly newsletter with our offers.\n"
+        "Opt-out: an unsubscribe link in every message, applied within a minute.\n"
+        "Bounces and complaints: SNS tells us about each one and we remove the address.",
+    ),
+    "transactional-only": (
+        "TRANSACTIONAL",
+        "We are a booking system for a dentist's practice: the recipients are our own patients, "
+        "who register an account to book appointments. We send only appointment reminders and "
+        "booking confirmations, never marketing. Patients can switch them off in their account "
+        "settings. When a message bounces or a patient reports it as spam, our SNS handler "
+        "stops sending to that address.",
+    ),
+    "double-opt-in-marketing": (
+        "MARKETING",
+        "Subscribers join through a double opt-in form: they confirm their email address from a "
+        "link before they get anything. We send promotional emails and product announcements. "
+        "Every email carries a List-Unsubscribe header and an unsubscribe link. We keep the SES "
+        "account-level suppression list on for bounces and complaints, and we remove those "
+        "addresses from our database.",
+    ),
+    "british": (
+        "MARKETING",
+        "Our members opt in when they enrol at the club and tick a box to hear from us. We send "
+        "a fortnightly newsletter and details of special offers. Members can unsubscribe from "
+        "the preference centre linked in every email, which we honour straight away. "
+        "Complaints and bounces are recognised through SNS and the address is removed from our "
+        "list.",
+    ),
+    "passive": (
+        "TRANSACTIONAL",
+        "Addresses are collected only when an account is created by the customer and confirmed "
+        "by email. Receipts and password reset messages are sent. Unsubscribe requests are "
+        "processed automatically from a link in the footer. Bounce and complaint notifications "
+        "are received via SNS, and affected addresses are removed from the mailing list.",
+    ),
+    "numbered": (
+        "TRANSACTIONAL",
+        "1) Recipients are customers who registered on our platform. "
+        "2) We send account notifications and monthly statements. "
+        "3) They may opt out of non-essential mail from their account settings page. "
+        "4) A hard bounce or complaint marks the address as inactive, and we stop sending to it.",
+    ),
+    "questions-with-answers": (
+        "TRANSACTIONAL",
+        "How do you build your list? People who create an account and confirm their email. "
+        "What do you send? Order receipts and shipping notifications. "
+        "How do people opt out? With the unsubscribe link in each email footer. "
+        "Bounces and complaints? SES sends them to SNS and we remove the address.",
+    ),
+}
+
+EVASIVE = {
+    "keywords": "bounce complain unsubscribe signup marketing",
+    "keywords-with-commas": "signup, double opt-in, receipts, newsletter, unsubscribe link, "
+    "bounces, complaints, SNS, suppression list",
+    "best-practices": "We follow all email best practices and only send high quality email.",
+    "laws": "We comply with all laws, including CAN-SPAM and GDPR, and respect our users.",
+    "copied-questions": "How do you build your list? What mail do you send? How can recipients "
+    "opt out? How do you handle bounces and complaints?",
+    "copied-notes": "1. where your recipients come from\n2. what mail you send\n"
+    "3. how people unsubscribe\n4. how you handle bounces and complaints",
+    "empty": "",
+    "one-word": "Newsletter",
+    "promises": "Our recipients want our emails. We send great content. Unsubscribing is "
+    "easy. We handle bounces and complaints properly.",
+}
+
+
+@pytest.mark.parametrize(("mail_type", "text"), CORRECT.values(), ids=CORRECT.keys())
+def test_clear_answers_are_granted_whatever_their_words(mail_type: str, text: str) -> None:
+    assert _review(text, mail_type) == (True, ())
+
+
+@pytest.mark.parametrize("text", EVASIVE.values(), ids=EVASIVE.keys())
+@pytest.mark.parametrize("mail_type", ["TRANSACTIONAL", "MARKETING"])
+def test_evasive_requests_are_denied(mail_type: str, text: str) -> None:
+    assert _review(text, mail_type) == (False, ALL)
+
+
+def test_a_vague_answer_is_named_with_what_it_lacks() -> None:
+    outcome = review(
+        {
+            "UseCaseDescription": CORRECT["terse"][1].replace(
+                "Bounces and complaints come via SNS; we delete the address.",
+                "We handle bounces and complaints properly.",
+            ),
+            "MailType": "TRANSACTIONAL",
+            "WebsiteURL": "https://shop.example",
+            "ProductionAccessEnabled": True,
+        }
+    )
+    assert [q.key for q in outcome.missing] == ["feedback"]
+    (reason,) = outcome.reasons
+    assert "bounces and complaints" in reason and "not what you do" in reason
+    assert "Bounces and complaints: " in reason  # how to label the answer
+
+
+def test_bounces_without_complaints_do_not_answer_the_fourth_question() -> None:
+    text = CORRECT["terse"][1].replace("Bounces and complaints", "Bounces")
+    assert _review(text) == (False, ("feedback",))
+
+
+def test_an_unsubscribe_without_a_way_to_do_it_is_not_an_answer() -> None:
+    text = CORRECT["terse"][1].replace(
+        "Each mail has an unsubscribe link.", "They can unsubscribe whenever they like."
+    )
+    assert _review(text) == (False, ("unsubscribe",))
+
+
+def test_marketing_needs_consent_transactional_needs_a_relationship() -> None:
+    """A customer account is where transactional mail belongs; marketing needs people who asked
+    for it (opt-in), so the same list answer is right for one mail type and not the other."""
+    text = (
+        "Recipients are customers who create an account in our shop. We send order receipts "
+        "and a monthly newsletter. Every email has an unsubscribe link. Bounces and complaints "
+        "arrive through SNS and we remove the address."
+    )
+    assert _review(text, "TRANSACTIONAL") == (True, ())
+    outcome = review(
+        {
+            "UseCaseDescription": text,
+            "MailType": "MARKETING",
+            "WebsiteURL": "https://shop.example",
+            "ProductionAccessEnabled": True,
+        }
+    )
+    assert [q.key for q in outcome.missing] == ["recipients"]
+    assert any("opt in" in r and "MARKETING" in r for r in outcome.reasons)
+    opted_in = text.replace("create an account in our shop", "opt in to our newsletter")
+    assert _review(opted_in, "MARKETING") == (True, ())
+
+
+def test_transactional_senders_may_say_they_send_no_marketing() -> None:
+    text = CORRECT["transactional-only"][1]
+    assert "never marketing" in text
+    assert _review(text, "TRANSACTIONAL") == (True, ())
+
+
+def test_a_bought_list_is_denied_however_well_written() -> None:
+    text = CORRECT["terse"][1].replace("Users sign up on our site.", "We bought a list of leads.")
+    outcome = review(
+        {
+            "UseCaseDescription": text,
+            "MailType": "MARKETING",
+            "WebsiteURL": "https://shop.example",
+            "ProductionAccessEnabled": True,
+        }
+    )
+    assert not outcome.granted
+    assert any("bought" in r for r in outcome.reasons)
+
+
+def test_answers_are_cut_at_sentences_lines_bullets_and_labels() -> None:
+    answers = answers_of("List: people who sign up.\n- We send receipts; and newsletters\n2) Done")
+    assert [(a.label, a.text) for a in answers] == [
+        ("List", "people who sign up"),
+        ("", "We send receipts"),
+        ("", "and newsletters"),
+        ("", "Done"),
+    ]
+    assert not answers_of("How do you handle bounces and complaints?")
