@@ -420,3 +420,110 @@ def test_the_timeline_says_it_is_unavailable_on_a_real_account(
     assert flow_mark() == 0
     with pytest.raises(TimelineUnavailable):
         holds(QUEUE)
+
+
+# ---------------------------------------------------------------- unusual but correct (issue 11)
+
+
+def _in_threads(*targets: Callable[[], None]) -> None:
+    threads = [threading.Thread(target=t) for t in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def test_the_resource_api_with_threads_and_a_heartbeat_thread_scores_ten(
+    backend: Backend, aws: Aws
+) -> None:
+    """Every part through the object API: part A's short timeout asked for by each receive (the
+    queue has AWS's default, 30 s), long-polled receives with the deprecated AttributeNames,
+    consumers and the heartbeat in threads, Message.delete, Queue.set_attributes and
+    Message.change_visibility."""
+    queue = make_resource(backend).create_queue(QueueName=QUEUE)
+    queue.send_message(MessageBody="video-1")
+    held: list[Any] = []
+
+    def consumer(timeout: int) -> Callable[[], None]:
+        def run() -> None:
+            own = make_resource(backend).Queue(queue.url)
+            held.extend(
+                own.receive_messages(
+                    VisibilityTimeout=timeout, WaitTimeSeconds=1, AttributeNames=["All"]
+                )
+            )
+
+        return run
+
+    _in_threads(consumer(10))  # part A: consumer 1 takes video-1 for a 10-second lease
+    backend.advance_clock(11)
+    _in_threads(consumer(10))  # consumer 2 gets it too
+    assert [m.message_id for m in held[:1]] * 2 == [m.message_id for m in held]
+    for message in held:
+        message.delete()
+    held.clear()
+    queue.set_attributes(Attributes={"VisibilityTimeout": "900"})  # part B
+    for name in "ABC":
+        queue.send_message(MessageBody=f"video-{name}")
+    _in_threads(*(consumer(900) for _ in range(3)))
+    assert len({m.message_id for m in held}) == 3
+    for message in held:
+        message.delete()
+    queue.send_message(MessageBody="long-job")  # part C: heartbeats from a second thread
+    [job] = queue.receive_messages(VisibilityTimeout=6, WaitTimeSeconds=0)
+    for _ in range(2):
+        backend.advance_clock(3)
+        _in_threads(lambda: job.change_visibility(VisibilityTimeout=6))
+    job.delete()
+    results = check_results("02", aws)
+    assert {k: r.outcome for k, r in results.items()} == dict.fromkeys(results, "passed")
+
+
+def test_a_queue_recreated_with_the_long_timeout_scores_ten(
+    backend: Backend, sqs: Any, aws: Aws
+) -> None:
+    """Part B by deleting the queue and creating it again with 900 s (instead of
+    set_queue_attributes); helpers that look the URL up by name; deletes in one batch; a heartbeat
+    in a batch."""
+
+    def url() -> str:
+        return sqs.get_queue_url(QueueName=QUEUE)["QueueUrl"]
+
+    def receive(**kwargs: Any) -> dict[str, Any]:
+        return sqs.receive_message(QueueUrl=url(), WaitTimeSeconds=0, **kwargs)["Messages"][0]
+
+    _queue(sqs)
+    _send_videos(sqs, url(), ["video-1"])
+    receive()
+    backend.advance_clock(11)
+    sqs.delete_message(QueueUrl=url(), ReceiptHandle=receive()["ReceiptHandle"])
+    sqs.delete_queue(QueueUrl=url())
+    _queue(sqs, timeout=900)
+    _send_videos(sqs, url(), ["video-A", "video-B", "video-C"])
+    got = [receive() for _ in range(3)]
+    sqs.delete_message_batch(
+        QueueUrl=url(),
+        Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)],
+    )
+    _send_videos(sqs, url(), ["long-job"])
+    job = receive(VisibilityTimeout=6)
+    backend.advance_clock(4)
+    entry = {"Id": "job", "ReceiptHandle": job["ReceiptHandle"], "VisibilityTimeout": 6}
+    sqs.change_message_visibility_batch(QueueUrl=url(), Entries=[entry])
+    sqs.delete_message(QueueUrl=url(), ReceiptHandle=job["ReceiptHandle"])
+    results = check_results("02", aws)
+    assert {k: r.outcome for k, r in results.items()} == dict.fromkeys(results, "passed")
+
+
+def test_a_short_lease_asked_for_by_the_receives_counts_on_a_long_timeout_queue(
+    backend: Backend, sqs: Any, aws: Aws
+) -> None:
+    """The queue already has 900 s, but each receive asks for a 10-second lease: the duplicate is
+    judged under the lease that applied, not the queue's attribute."""
+    url = _queue(sqs, timeout=900)
+    _send_videos(sqs, url, ["video-1"])
+    first = sqs.receive_message(QueueUrl=url, VisibilityTimeout=10)["Messages"][0]
+    backend.advance_clock(11)
+    second = sqs.receive_message(QueueUrl=url, VisibilityTimeout=10)["Messages"][0]
+    assert first["MessageId"] == second["MessageId"]
+    assert _outcome("duplicate-seen", aws, "passed") == "passed"

@@ -359,3 +359,97 @@ def test_flow_checks_are_not_checkable_on_a_real_account() -> None:
     flow_checks = [c for c in resolve_lab("04").checks if c.kind == "flow"]
     results = [run_check(c, NoAws(None)) for c in flow_checks]
     assert {r.outcome for r in results} == {"not_checkable"}
+
+
+# -- unusual but correct submissions (issue 11): every check passes them
+def test_the_resource_api_in_another_order_scores_ten(backend: Backend, aws: Aws) -> None:
+    """main-queue first and its policy set afterwards (Queue.set_attributes, a policy with an int
+    and its keys in another order), receives asking with the deprecated AttributeNames,
+    Message.change_visibility to release, Message.delete to handle the DLQ copy."""
+    resource = make_resource(backend)
+    main = resource.create_queue(QueueName=MAIN)
+    dlq = resource.create_queue(QueueName=DLQ)
+    policy = {"maxReceiveCount": 5, "deadLetterTargetArn": dlq.attributes["QueueArn"]}
+    main.set_attributes(
+        Attributes={
+            "ReceiveMessageWaitTimeSeconds": "5",
+            "RedrivePolicy": json.dumps(policy, indent=2),
+            "VisibilityTimeout": "10",
+        }
+    )
+    main.send_message(MessageBody=json.dumps({"name": "viettu"}))
+    for attempt in range(1, 6):
+        [message] = main.receive_messages(AttributeNames=["All"], WaitTimeSeconds=0)
+        assert message.attributes["ApproximateReceiveCount"] == str(attempt)
+        message.change_visibility(VisibilityTimeout=0)
+    assert main.receive_messages(WaitTimeSeconds=0) == []
+    [copy] = dlq.receive_messages(AttributeNames=["ApproximateReceiveCount"])
+    assert copy.attributes["ApproximateReceiveCount"] == "6"
+    copy.delete()
+    results = check_results("04", aws)
+    assert {k: r.outcome for k, r in results.items()} == dict.fromkeys(results, "passed")
+
+
+def test_a_second_run_after_a_blind_redrive_still_passes(
+    sqs: Any, aws: Aws, backend: Backend
+) -> None:
+    """Run 1 redrives the first message without receiving it from the DLQ; run 2 sends another,
+    which is received five times and then from the DLQ. Both were received five times from
+    main-queue: the one the DLQ receive delivered is "that message"."""
+    main, dlq, first = dead_letter(sqs, backend, how="release")
+    sqs.start_message_move_task(SourceArn=arn_of(sqs, dlq))
+    back = sqs.receive_message(QueueUrl=main, WaitTimeSeconds=0)["Messages"][0]
+    sqs.delete_message(QueueUrl=main, ReceiptHandle=back["ReceiptHandle"])
+    sqs.send_message(QueueUrl=main, MessageBody=json.dumps({"name": "again"}))
+    second = receive_times(sqs, backend, main, 5, how="release")
+    assert "Messages" not in sqs.receive_message(QueueUrl=main, WaitTimeSeconds=0)
+    copy = from_dlq(sqs, dlq, MessageSystemAttributeNames=COUNT)
+    assert copy["MessageId"] == second != first
+    results = check_results("04", aws)
+    assert {k: r.outcome for k, r in results.items()} == dict.fromkeys(results, "passed")
+
+
+def test_two_moved_messages_and_the_dlq_receive_delivering_the_later_one_pass(
+    sqs: Any, aws: Aws, backend: Backend
+) -> None:
+    """The send cell run twice: both messages received five times, both moved; the DLQ receive
+    (one message) happens to deliver the second."""
+    main, dlq = make_queues(sqs)
+    sent = [
+        sqs.send_message(QueueUrl=main, MessageBody=json.dumps({"name": n}))["MessageId"]
+        for n in ("An", "Binh")
+    ]
+    for _ in range(5):
+        got = sqs.receive_message(QueueUrl=main, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+        assert len(got["Messages"]) == 2
+        backend.advance_clock(11)
+    assert "Messages" not in sqs.receive_message(QueueUrl=main, WaitTimeSeconds=0)
+    copies = sqs.receive_message(
+        QueueUrl=dlq, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=0
+    )["Messages"]
+    assert {c["MessageId"] for c in copies} == set(sent)
+    later = next(c for c in copies if c["MessageId"] == sent[1])
+    # hold the first one out of sight, then receive the later one alone, asking for its count
+    first = next(c for c in copies if c["MessageId"] == sent[0])
+    sqs.change_message_visibility(
+        QueueUrl=dlq, ReceiptHandle=first["ReceiptHandle"], VisibilityTimeout=600
+    )
+    assert from_dlq(sqs, dlq, MessageSystemAttributeNames=COUNT)["MessageId"] == later["MessageId"]
+    assert outcome(aws, "moved-to-dlq") == "passed"
+    assert outcome(aws, "count-not-reset") == "passed"
+
+
+def test_a_redrive_to_an_explicit_destination_and_a_long_polled_dlq_receive_pass(
+    sqs: Any, aws: Aws, backend: Backend
+) -> None:
+    main, dlq, _ = dead_letter(sqs, backend, how="zero")
+    copy = sqs.receive_message(
+        QueueUrl=dlq, WaitTimeSeconds=1, AttributeNames=["ApproximateReceiveCount"]
+    )["Messages"][0]
+    sqs.change_message_visibility(
+        QueueUrl=dlq, ReceiptHandle=copy["ReceiptHandle"], VisibilityTimeout=0
+    )
+    sqs.start_message_move_task(SourceArn=arn_of(sqs, dlq), DestinationArn=arn_of(sqs, main))
+    results = check_results("04", aws)
+    for check_id in ("moved-to-dlq", "count-not-reset", "dlq-handled"):
+        assert results[check_id].outcome == "passed", check_id
