@@ -41,6 +41,28 @@ def _after_fix(found: list[Delivery]) -> list[Delivery]:
     return [d for d in found if d.seq >= first]
 
 
+def _duplicated(found: list[Delivery]) -> set[str]:
+    """The MessageIds delivered again before any delete of them, first under a short timeout:
+    part A's duplicates, each taken by a second consumer while the first still held it."""
+    first_seen: dict[str, Delivery] = {}
+    deleted_at: dict[str, int] = {}
+    for delivery in found:
+        if delivery.deleted is not None:
+            seq = deleted_at.get(delivery.message_id, delivery.deleted.seq)
+            deleted_at[delivery.message_id] = min(seq, delivery.deleted.seq)
+    duplicated = set()
+    for delivery in found:
+        earlier = first_seen.get(delivery.message_id)
+        if (
+            earlier is not None
+            and earlier.timeout <= PROCESSING_SECONDS
+            and deleted_at.get(delivery.message_id, delivery.seq + 1) > delivery.seq
+        ):
+            duplicated.add(delivery.message_id)
+        first_seen.setdefault(delivery.message_id, delivery)
+    return duplicated
+
+
 @check(
     "duplicate-seen",
     points=3,
@@ -52,21 +74,8 @@ def _after_fix(found: list[Delivery]) -> list[Delivery]:
 )
 def test_duplicate_seen(aws: Aws) -> None:
     found = _deliveries(aws)
-    first_seen: dict[str, Delivery] = {}
-    deleted_at: dict[str, int] = {}
-    for delivery in found:
-        if delivery.deleted is not None:
-            seq = deleted_at.get(delivery.message_id, delivery.deleted.seq)
-            deleted_at[delivery.message_id] = min(seq, delivery.deleted.seq)
-    for delivery in found:
-        earlier = first_seen.get(delivery.message_id)
-        if (
-            earlier is not None
-            and earlier.timeout <= PROCESSING_SECONDS
-            and deleted_at.get(delivery.message_id, delivery.seq + 1) > delivery.seq
-        ):
-            return
-        first_seen.setdefault(delivery.message_id, delivery)
+    if _duplicated(found):
+        return
     short = [d for d in found if d.timeout <= PROCESSING_SECONDS]
     if not short:
         raise CheckFailed(
@@ -156,7 +165,10 @@ def test_deleted_once(aws: Aws) -> None:
     owner = {d.received.receipt_handle: d.message_id for d in found}
     counts = Counter(owner.get(a.receipt_handle) for a in attempts)
     never = sorted(m for m in processed if counts[m] == 0)
-    twice = sorted(m for m in processed if counts[m] > 1)
+    # A part A duplicate (run again after the fix) is deleted by each consumer that took it:
+    # that double delete is what part A shows, not a processed video deleted twice.
+    duplicated = _duplicated(found)
+    twice = sorted(m for m in processed if counts[m] > 1 and m not in duplicated)
     problems = []
     if never:
         problems.append(f"{len(never)} processed video(s) never deleted")
