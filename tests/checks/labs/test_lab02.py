@@ -335,19 +335,31 @@ def test_heartbeat(
 # ---------------------------------------------------------------- whole runs
 
 
-def test_a_whole_lab_run_scores_full_marks(backend: Backend, sqs: Any, aws: Aws) -> None:
-    """Parts A, B and C as the solution does them, with named clients in threads."""
-    url = _queue(sqs)
+def _part_a(backend: Backend, sqs: Any) -> str:
+    """Part A as the solution runs it: the timeout set to 10, one video, a second consumer takes
+    it while the first still works, and both delete it when done."""
+    url = sqs.create_queue(QueueName=QUEUE)["QueueUrl"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "10"})
     _send_videos(sqs, url, ["video-1"])
     first = sqs.receive_message(QueueUrl=url)["Messages"][0]
     backend.advance_clock(11)
     second = sqs.receive_message(QueueUrl=url)["Messages"][0]
     for message in (first, second):
         sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return url
+
+
+def _part_b(backend: Backend, sqs: Any, url: str) -> None:
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "900"})
     _send_videos(sqs, url, ["video-A", "video-B", "video-C"])
     for message in _consumers(backend, url):
         sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def test_a_whole_lab_run_scores_full_marks(backend: Backend, sqs: Any, aws: Aws) -> None:
+    """Parts A, B and C as the solution does them, with named clients in threads."""
+    url = _part_a(backend, sqs)
+    _part_b(backend, sqs, url)
     heartbeat_short_lease_renewed_on(backend, sqs, url)
     results = check_results("02", aws)
     assert {k: r.outcome for k, r in results.items()} == dict.fromkeys(results, "passed")
@@ -527,27 +539,6 @@ def test_a_short_lease_asked_for_by_the_receives_counts_on_a_long_timeout_queue(
     second = sqs.receive_message(QueueUrl=url, VisibilityTimeout=10)["Messages"][0]
     assert first["MessageId"] == second["MessageId"]
     assert _outcome("duplicate-seen", aws, "passed") == "passed"
-
-
-def _part_a(backend: Backend, sqs: Any) -> str:
-    """Part A as the solution runs it: the timeout set to 10, one video, a second consumer takes
-    it while the first still works, and both delete it when done."""
-    url = sqs.create_queue(QueueName=QUEUE)["QueueUrl"]
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "10"})
-    _send_videos(sqs, url, ["video-1"])
-    first = sqs.receive_message(QueueUrl=url)["Messages"][0]
-    backend.advance_clock(11)
-    second = sqs.receive_message(QueueUrl=url)["Messages"][0]
-    for message in (first, second):
-        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return url
-
-
-def _part_b(backend: Backend, sqs: Any, url: str) -> None:
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "900"})
-    _send_videos(sqs, url, ["video-A", "video-B", "video-C"])
-    for message in _consumers(backend, url):
-        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
 
 def test_part_a_run_again_after_part_b_still_scores_ten(
