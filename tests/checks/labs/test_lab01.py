@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
+import nbformat
 import pytest
 from course.backend.process import Backend
 from course.checks.api import run_check
 from course.checks.catalog import resolve_lab
 from course.checks.context import Aws, fetch_flow
 from course.flow import Flow
+from course.grading.grade import Grade
 
-from tests.conftest import check_results, make_client, make_resource
+from tests.conftest import ROOT, check_results, make_client, make_resource
 
 QUEUE = "lab-standard-queue"
 GOOD_ATTRIBUTES = {
@@ -428,3 +431,22 @@ def test_a_refused_purge_alone_fails_purged_and_says_to_wait(
     result = run_check(lab_check("purged"), view)
     assert result.outcome == "failed"
     assert "PurgeQueueInProgress" in result.message and "wait a minute" in result.message
+
+
+@pytest.mark.slow
+def test_the_solution_run_twice_in_one_kernel_ends_and_says_to_wait(
+    grade_cells: Callable[..., Grade],
+) -> None:
+    """ "Run All" twice within a minute, as a learner may: the purge cell catches
+    PurgeQueueInProgress and the notebook runs to its end; kept-the-queue fails and says to wait a
+    minute and run the purge cell again."""
+    solution = nbformat.read(ROOT / "solutions" / "01-sqs-basics.ipynb", as_version=4)
+    cells = [c.source for c in solution.cells if c.cell_type == "code" and "check(" not in c.source]
+    grade = grade_cells("01", cells + cells)
+    assert not grade.execution.problems, grade.execution.summary
+    results = {r.id.rsplit(".", 1)[-1]: r for r in grade.results}
+    assert results["purged"].outcome == "passed"
+    assert results["kept-the-queue"].outcome == "failed"
+    assert "PurgeQueueInProgress" in results["kept-the-queue"].message
+    assert "wait a minute" in results["kept-the-queue"].message
+    assert grade.score == 9

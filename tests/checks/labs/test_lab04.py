@@ -453,3 +453,23 @@ def test_a_redrive_to_an_explicit_destination_and_a_long_polled_dlq_receive_pass
     results = check_results("04", aws)
     for check_id in ("moved-to-dlq", "count-not-reset", "dlq-handled"):
         assert results[check_id].outcome == "passed", check_id
+
+
+def test_the_whole_lab_run_twice_scores_ten(sqs: Any, aws: Aws, backend: Backend) -> None:
+    """The solution's cells run twice on one backend: the create cells find the same queues, the
+    second message goes the same way as the first."""
+    for _ in range(2):
+        main, dlq, message_id = dead_letter(sqs, backend, how="release")
+        copy = from_dlq(sqs, dlq, MessageSystemAttributeNames=COUNT)
+        assert (copy["MessageId"], copy["Attributes"]["ApproximateReceiveCount"]) == (
+            message_id,
+            "6",
+        )
+        sqs.change_message_visibility(
+            QueueUrl=dlq, ReceiptHandle=copy["ReceiptHandle"], VisibilityTimeout=0
+        )
+        sqs.start_message_move_task(SourceArn=arn_of(sqs, dlq))
+        back = sqs.receive_message(QueueUrl=main, WaitTimeSeconds=0)["Messages"][0]
+        sqs.delete_message(QueueUrl=main, ReceiptHandle=back["ReceiptHandle"])
+    results = check_results("04", aws)
+    assert {k: r.outcome for k, r in results.items()} == dict.fromkeys(results, "passed")
