@@ -154,7 +154,7 @@ def test_a_vague_answer_is_named_with_what_it_lacks() -> None:
     )
     assert [q.key for q in outcome.missing] == ["feedback"]
     (reason,) = outcome.reasons
-    assert "bounces and complaints" in reason and "not what you do" in reason
+    assert "bounces and complaints" in reason and "not what you do about them" in reason
     assert "Bounces and complaints: " in reason  # how to label the answer
 
 
@@ -222,3 +222,27 @@ def test_answers_are_cut_at_sentences_lines_bullets_and_labels() -> None:
         ("", "Done"),
     ]
     assert not answers_of("How do you handle bounces and complaints?")
+
+
+def test_a_keyword_list_is_told_to_write_sentences() -> None:
+    outcome = review(
+        {
+            "UseCaseDescription": EVASIVE["keywords"],
+            "MailType": "MARKETING",
+            "WebsiteURL": "https://shop.example",
+            "ProductionAccessEnabled": True,
+        }
+    )
+    assert len(outcome.reasons) == 4
+    assert all("A keyword is not an answer" in r for r in outcome.reasons)
+    assert not any("MailType is MARKETING" in r for r in outcome.reasons)
+
+
+def test_an_answer_may_run_over_two_sentences() -> None:
+    text = CORRECT["terse"][1].replace(
+        "Bounces and complaints come via SNS; we delete the address.",
+        "Bounces and complaints matter to us. We delete those addresses at once.",
+    )
+    assert _review(text) == (True, ())
+    unrelated = text.replace("We delete those addresses at once.", "We like our customers.")
+    assert _review(unrelated) == (False, ("feedback",))

@@ -39,6 +39,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 
 MAIL_TYPES = ("MARKETING", "TRANSACTIONAL")
 CONTACT_LANGUAGES = ("EN", "JA")
@@ -96,7 +97,8 @@ RELATIONSHIP = _any(
     r"\b(?:buy|buys|bought|purchase|purchases|purchased|order|orders|ordered|book|books|booked)"
     r"\s+(?:from|with|at|on|in)\s+(?:us|our)\b",
     r"\b(?:recipients|addresses|list|they)\b[\w\s,-]{0,30}\b(?:are|is|come|comes|belong)\b"
-    r"[\w\s-]{0,20}\b(?:customers|clients|users|members|patients|students|account holders)\b",
+    r"[\w\s-]{0,20}\b(?:our|own|registered|existing|paying)\s+(?:customers|clients|users|"
+    r"members|patients|students|account holders)\b",
     r"\b(?:customers|clients|users|members|people|shoppers|buyers|students|patients)\s+"
     r"(?:who|that)\s+(?:have|has|had|hold|use|buy|bought|order|ordered|book|booked|shop|"
     r"shopped|enrol|enroll|enrolled|log|logged)\b",
@@ -218,6 +220,19 @@ class Answer:
 
 
 Judge = Callable[[Answer, str], bool]
+REFERS_BACK = re.compile(
+    r"\b(?:they|them|their|these|those|such|it|its|this|that|each|both)\b", re.I
+)
+
+
+def _with_follow_ups(answers: list[Answer]) -> list[Answer]:
+    """The answers with substance, and each one joined to the next when the next refers back
+    to it ("Bounces and complaints reach us through SNS. We remove those addresses.")."""
+    found = [a for a in answers if a.has_substance]
+    for first, then in pairwise(answers):
+        if first.has_substance and then.has_substance and REFERS_BACK.search(then.text):
+            found.append(Answer(first.label, f"{first.text}. {then.whole}"))
+    return found
 
 
 @dataclass(frozen=True)
@@ -225,26 +240,39 @@ class Question:
     """One thing a reviewer needs the use case description to answer."""
 
     key: str
-    label: str  # the label the lab teaches ("List", "Content", "Opt-out", "Bounces")
+    label: str  # the label the lab teaches ("List", ..., "Bounces and complaints")
     question: str
     missing: str  # "Your request does not describe <missing>."
     example: str  # a labelled answer that would do
+    vague: str  # what a mention without an answer lacks
     mentions: Callable[[str], bool]  # the answer is about this question
     judge: Judge  # ... and answers it (given the MailType)
 
     def answered_by_all(self, answers: list[Answer], mail_type: str) -> bool:
         """Whether ``answers`` together answer the question (the feedback question needs
         bounces and complaints, which may be answered in two sentences)."""
-        good = [a for a in answers if a.has_substance and self.judge(a, mail_type)]
+        good = [a for a in _with_follow_ups(answers) if self.judge(a, mail_type)]
         if self.key != "feedback":
             return bool(good)
         return any(BOUNCES.search(a.whole) for a in good) and any(
             COMPLAINTS.search(a.whole) for a in good
         )
 
-    def mentioned_in(self, answers: list[Answer]) -> bool:
-        """Some answer is about this question (answered or not)."""
-        return any(self.mentions(a.whole) for a in answers)
+    def comment(self, answers: list[Answer], mail_type: str) -> str:
+        """What a reviewer adds about an unanswered question: the topic named only as a keyword,
+        named without a practice, or (marketing) customers who never opted in; or nothing."""
+        about = [a for a in answers if self.mentions(a.whole)]
+        if not about:
+            return ""
+        if not any(a.has_substance for a in about):
+            return " A keyword is not an answer: say it in a sentence."
+        if (
+            self.key == "recipients"
+            and mail_type == "MARKETING"
+            and any(RELATIONSHIP.search(a.whole) for a in about)
+        ):
+            return " " + MARKETING_CONSENT
+        return " " + self.vague
 
 
 def _recipients(answer: Answer, mail_type: str) -> bool:
@@ -285,6 +313,8 @@ QUESTIONS: tuple[Question, ...] = (
         "the recipients asked for your mail (for example, people who sign up and confirm "
         "their address)",
         "List: customers who create an account on our site and confirm their address.",
+        "You mention your recipients, but not how their addresses reach you or that they asked "
+        "for your mail.",
         _mentions(CONSENT, RELATIONSHIP, BOUGHT_LIST, re.compile(r"\b(?:list|recipients)\b", re.I)),
         _recipients,
     ),
@@ -295,6 +325,7 @@ QUESTIONS: tuple[Question, ...] = (
         "what you send: the kind of messages (transactional such as password resets and "
         "receipts, or marketing such as newsletters)",
         "Content: we send order confirmations, shipping updates and password resets.",
+        "You mention sending, but not what kind of mail.",
         _mentions(TRANSACTIONAL_KINDS, MARKETING_KINDS, re.compile(r"\bsend\b", re.I)),
         _content,
     ),
@@ -304,6 +335,7 @@ QUESTIONS: tuple[Question, ...] = (
         "How can recipients opt out?",
         "how recipients stop your mail: an unsubscribe link or header, and how you honour it",
         "Opt-out: every email has an unsubscribe link in its footer, applied at once.",
+        "You mention opting out, but not how: a link, a header or a page, and how you honour it.",
         _mentions(OPT_OUT),
         _opt_out,
     ),
@@ -315,13 +347,14 @@ QUESTIONS: tuple[Question, ...] = (
         "the address from your list, and the SES suppression list)",
         "Bounces and complaints: SES notifies us of each one through SNS, and we remove the "
         "address from our list.",
+        "You mention bounces or complaints, but not both, or not what you do about them.",
         _mentions(BOUNCES, COMPLAINTS),
         _feedback,
     ),
 )
 MARKETING_CONSENT = (
     "MailType is MARKETING, so say that the recipients asked for your mail (they opt in, "
-    "subscribe or tick a box); having an account or an order is not consent to marketing."
+    "subscribe or tick a box): having an account or an order is not consent to marketing."
 )
 BOUGHT = (
     "Your request suggests addresses you bought, rented or collected: AWS allows mail only to "
@@ -361,22 +394,20 @@ class Review:
     granted: bool
     missing: tuple[Question, ...]
     problems: tuple[str, ...]  # problems outside the four questions (URL, flag, bought list)
-    mail_type: str = ""
-    vague: tuple[Question, ...] = ()  # mentioned, but without a concrete answer
+    comments: tuple[str, ...] = ()  # per missing question, what the reviewer adds (or "")
 
     @property
     def reasons(self) -> list[str]:
         """Every reason the request is denied, as sentences a sender can act on: each missing
-        answer, what it needs, and an example of the labelled answer that would do."""
+        answer, what it needs, what was wrong with what the request said, and an example of the
+        labelled answer that would do."""
         out = list(self.problems)
-        for q in self.missing:
-            said = " You mention it, but not what you do." if q in self.vague else ""
+        comments = self.comments or ("",) * len(self.missing)
+        for q, comment in zip(self.missing, comments, strict=True):
             out.append(
-                f"Your request does not describe {q.missing}.{said} Answer it in a sentence of "
-                f"its own, for example: '{q.example}'"
+                f"Your request does not describe {q.missing}.{comment} Answer it in a sentence "
+                f"of its own, for example: '{q.example}'"
             )
-        if self.mail_type == "MARKETING" and any(q.key == "recipients" for q in self.missing):
-            out.append(MARKETING_CONSENT)
         return out
 
 
@@ -395,11 +426,9 @@ def review(request: dict[str, object]) -> Review:
     if BOUGHT_LIST.search(description):
         problems.append(BOUGHT)
     missing = tuple(q for q in QUESTIONS if not q.answered_by_all(answers, mail_type))
-    vague = tuple(q for q in missing if q.mentioned_in(answers))
     return Review(
         granted=not problems and not missing,
         missing=missing,
         problems=tuple(problems),
-        mail_type=mail_type,
-        vague=vague,
+        comments=tuple(q.comment(answers, mail_type) for q in missing),
     )

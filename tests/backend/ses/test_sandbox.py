@@ -206,6 +206,46 @@ def test_an_incomplete_request_is_denied_with_the_reasons(backend: Backend) -> N
     assert sesv2.get_account()["Details"]["ReviewDetails"]["Status"] == "PENDING"
 
 
+ISSUE_REQUEST = (
+    "Our list is built from people who create an account in our shop and tick a box asking for "
+    "email. We only send order and shipping emails. Each email footer has a one-click link to "
+    "stop these emails, applied immediately. Hard bounces and spam reports arrive through SNS "
+    "and the address is removed from the list."
+)
+
+
+def _decided(backend: Backend, use_case: str, mail_type: str) -> tuple[str, str]:
+    """Ask with ``use_case``, let the review's time pass; (status, the letter: subject, text)."""
+    request_production(backend, use_case=use_case, MailType=mail_type)
+    backend.advance_clock(5)
+    status = make_client(backend, "sesv2").get_account()["Details"]["ReviewDetails"]["Status"]
+    letter = [m for m in mails(backend, "contact@example.net") if "(case" in m["subject"]][-1]
+    return status, f"{letter['subject']}\n{letter['text']}"
+
+
+def test_the_reviewer_reads_answers_not_keywords(backend: Backend) -> None:
+    """request-production-access.html: AWS asks how you will "only send to recipients who have
+    specifically requested your mail" and handle bounces, complaints and unsubscribe requests.
+    A clear request in other words than the notes' is granted; the notes' keywords alone are
+    denied, and the letter says how to write each missing answer."""
+    status, letter = _decided(backend, "bounce complain unsubscribe signup marketing", "MARKETING")
+    assert status == "DENIED"
+    for question in QUESTIONS:
+        assert question.missing in letter and question.example in letter
+    status, letter = _decided(backend, ISSUE_REQUEST, "MARKETING")
+    assert status == "GRANTED" and "granted" in letter
+
+
+def test_marketing_mail_needs_recipients_who_opted_in(backend: Backend) -> None:
+    """A transactional sender's customers are its list; a marketing sender's recipients must
+    have asked for its mail (request-production-access.html: "specifically requested")."""
+    customers = ISSUE_REQUEST.replace(" and tick a box asking for email", "")
+    status, letter = _decided(backend, customers, "MARKETING")
+    assert status == "DENIED" and "MailType is MARKETING" in letter
+    status, _ = _decided(backend, customers, "TRANSACTIONAL")
+    assert status == "GRANTED"
+
+
 def test_details_without_production_access_open_no_review(backend: Backend) -> None:
     """PutAccountDetails: "ProductionAccessEnabled – Indicates whether or not your account should
     have production access"; without it the details are only recorded."""

@@ -28,9 +28,11 @@ UPWARD = ("GreaterThanThreshold", "GreaterThanOrEqualToThreshold")
     points=3,
     kind="flow",
     statement="A production-access request (PutAccountDetails, ProductionAccessEnabled) whose "
-    "use case answers the four questions: where recipients come from, what mail is sent, how "
-    "people unsubscribe, how bounces and complaints are handled.",
-    hint="Write UseCaseDescription as four sentences, one per question, and pass MailType, "
+    "use case answers the four questions, in sentences with a concrete practice each: where "
+    "recipients come from, what mail is sent, how people unsubscribe, how bounces and "
+    "complaints are handled.",
+    hint="Write UseCaseDescription as four sentences in your own words, one per question (a "
+    "label such as 'List: ...' helps; keywords alone answer nothing), and pass MailType, "
     "WebsiteURL and ProductionAccessEnabled=True.",
 )
 def test_request_complete(aws: Aws) -> None:
@@ -76,9 +78,31 @@ class _Attempt:
 
 
 def _attempts(aws: Aws) -> list[_Attempt]:
-    """Every send attempt: API calls (v1 and v2) from the flow, then, on the local backend,
-    the messages of the SMTP interface's sessions (SMTP is not an API call)."""
+    """Every send attempt: API calls (v1 and v2; v1 bulk sends destination by destination) from
+    the flow, then, on the local backend, the messages of the SMTP interface's sessions (SMTP is
+    not an API call)."""
     found = [_Attempt(s.ok, s.recipients, s.error_code) for s in sends(aws.flow)]
+    bulk = aws.flow.calls_to("ses", "SendBulkTemplatedEmail")
+    if bulk and not aws.client("sesv2").get_account().get("ProductionAccessEnabled"):
+        bulk = []  # the local backend accepts v1 bulk sends in the sandbox, where AWS does not
+    for call in bulk:
+        statuses = call.response.get("Status", []) if call.ok else []
+        for i, entry in enumerate(call.request.get("Destinations", [])):
+            to = entry.get("Destination") or {}
+            # BulkEmailDestinationStatus: Status "Success" and a MessageId (moto: the id only)
+            answer = statuses[i] if i < len(statuses) else {"Status": call.error_code}
+            status = answer.get("Status") or ("Success" if answer.get("MessageId") else "")
+            found.append(
+                _Attempt(
+                    status == "Success",
+                    tuple(
+                        a.lower()
+                        for k in ("ToAddresses", "CcAddresses", "BccAddresses")
+                        for a in to.get(k, [])
+                    ),
+                    status,
+                )
+            )
     if aws.is_local:
         found += [
             _Attempt(
@@ -97,7 +121,7 @@ def _attempts(aws: Aws) -> list[_Attempt]:
     points=1,
     kind="flow",
     statement="Out of the sandbox, a message to a recipient that is not a verified identity "
-    "was accepted (through the API, v1 or v2, or the SMTP interface).",
+    "was accepted (through the API, v1 or v2, single or bulk, or the SMTP interface).",
     hint="After the grant, send to an address you never verified (not the mailbox simulator).",
 )
 def test_sent_unverified(aws: Aws) -> None:
