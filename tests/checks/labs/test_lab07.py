@@ -17,7 +17,7 @@ import pytest
 from course.backend.process import Backend
 from course.checks.context import Aws
 
-from tests.conftest import check_results, make_client
+from tests.conftest import check_results, make_client, make_resource
 
 PRINTER = """
 def lambda_handler(event, context):
@@ -207,6 +207,34 @@ def test_invoke_permission_passes_for_sns_and_the_topic(lab: Lab, aws: Aws) -> N
     assert outcome(aws, "invoke-permission") == "passed"
 
 
+@pytest.mark.parametrize(
+    "permission",
+    [
+        {"SourceArn": "arn:aws:sns:us-east-1:123456789012:filter-*"},
+        {"SourceArn": "TOPIC", "Action": "lambda:*"},
+        {"SourceArn": "TOPIC", "FunctionName": "FUNCTION_ARN"},
+        {"SourceAccount": "123456789012"},
+    ],
+    ids=["wildcard-source", "all-lambda-actions", "function-by-arn", "source-account"],
+)
+def test_invoke_permission_passes_for_other_right_forms(
+    lab: Lab, aws: Aws, permission: dict[str, str]
+) -> None:
+    """AddPermission with a wildcard SourceArn (written as ArnLike), lambda:*, the function named
+    by its ARN, or SourceAccount (every topic of the account, this one included)."""
+    lab.make_topic().make_function()
+    named = {"TOPIC": lab.topic, "FUNCTION_ARN": lab.function_arn}
+    arguments = {
+        "FunctionName": "sns-printer",
+        "StatementId": "sns",
+        "Action": "lambda:InvokeFunction",
+        "Principal": "sns.amazonaws.com",
+        **{k: named.get(v, v) for k, v in permission.items()},
+    }
+    lab.lam.add_permission(**arguments)
+    assert outcome(aws, "invoke-permission") == "passed"
+
+
 # -- queue-policy
 def test_queue_policy_is_not_attempted_without_a_policy(lab: Lab, aws: Aws) -> None:
     lab.make_topic().make_queue()
@@ -233,6 +261,61 @@ def test_queue_policy_fails_when_it_does_not_let_the_topic_send(
 def test_queue_policy_passes_for_the_documented_everybody_form(lab: Lab, aws: Aws) -> None:
     """The SNS guide's own example: Principal "*" with an ArnEquals aws:SourceArn condition."""
     lab.make_topic().make_queue().queue_policy(Principal="*")
+    assert outcome(aws, "queue-policy") == "passed"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:sns:*:123456789012:filter-topic"}}},
+        {"Condition": {"ArnEquals": {"aws:sourcearn": "TOPIC"}}},
+        {"Condition": {"StringEquals": {"aws:SourceArn": "TOPIC"}}},
+        {"Condition": {"ArnEquals": {"aws:SourceArn": ["other", "TOPIC"]}}},
+        {"Action": ["SQS:SendMessage", "sqs:ReceiveMessage"]},
+        {"Action": "sqs:*", "Resource": "*"},
+        {"Principal": {"AWS": "*"}},
+    ],
+    ids=[
+        "arn-like",
+        "lower-case-key",
+        "string-equals",
+        "list-of-sources",
+        "action-list",
+        "all-actions",
+        "aws-star",
+    ],
+)
+def test_queue_policy_passes_for_other_right_spellings(
+    lab: Lab, aws: Aws, change: dict[str, Any]
+) -> None:
+    """Condition keys are case-insensitive; ArnLike, StringEquals, a list of values, action names
+    in any case or with wildcards are all valid IAM.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+    """
+    lab.make_topic().make_queue()
+    text = json.dumps(change).replace('"TOPIC"', json.dumps(lab.topic))
+    lab.queue_policy(**json.loads(text))
+    assert outcome(aws, "queue-policy") == "passed"
+
+
+def test_queue_policy_passes_when_given_at_creation_as_one_statement(
+    lab: Lab, aws: Aws, backend: Backend
+) -> None:
+    """The policy passed to create_queue (resource API), its Statement an object, not a list."""
+    lab.make_topic()
+    arn = "arn:aws:sqs:us-east-1:123456789012:filtered-queue"
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": "sns.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": lab.topic}},
+    }
+    policy = {"Version": "2008-10-17", "Statement": statement}
+    queue = make_resource(backend).create_queue(
+        QueueName="filtered-queue", Attributes={"Policy": json.dumps(policy)}
+    )
+    assert queue.attributes["QueueArn"] == arn
     assert outcome(aws, "queue-policy") == "passed"
 
 
@@ -266,6 +349,33 @@ def test_filter_policies_fail_and_say_which(
     assert expected in found.message
 
 
+def test_filter_policies_set_after_subscribing_in_any_spelling_pass(
+    lab: Lab, aws: Aws, backend: Backend
+) -> None:
+    """Subscribed first, policies set afterwards: with set_subscription_attributes (other
+    whitespace and key order) and with the resource API's Subscription.set_attributes (scope
+    written out)."""
+    lab.make_topic().make_function().make_queue()
+    lambda_arn = lab.sns.subscribe(
+        TopicArn=lab.topic, Protocol="lambda", Endpoint=lab.function_arn, ReturnSubscriptionArn=True
+    )["SubscriptionArn"]
+    queue_arn = lab.sns.subscribe(
+        TopicArn=lab.topic, Protocol="sqs", Endpoint=lab.queue_arn, ReturnSubscriptionArn=True
+    )["SubscriptionArn"]
+    lab.sns.set_subscription_attributes(
+        SubscriptionArn=lambda_arn,
+        AttributeName="FilterPolicy",
+        AttributeValue='{ "sendTo" :\n[ "LAMBDA" ] }',
+    )
+    subscription = make_resource(backend, "sns").Subscription(queue_arn)
+    subscription.set_attributes(
+        AttributeName="FilterPolicyScope", AttributeValue="MessageAttributes"
+    )
+    subscription.set_attributes(AttributeName="FilterPolicy", AttributeValue='{"sendTo":["SQS"]}')
+    subscription.set_attributes(AttributeName="RawMessageDelivery", AttributeValue="True")
+    assert outcome(aws, "filter-policies") == "passed"
+
+
 def test_filter_policies_fail_when_a_subscriber_is_missing(lab: Lab, aws: Aws) -> None:
     lab.make_topic().make_queue().subscribe()
     found = result(aws, "filter-policies")
@@ -287,6 +397,29 @@ def test_published_fails_without_all_three(lab: Lab, aws: Aws, kinds: tuple[str 
 
 def test_published_passes_with_all_three(lab: Lab, aws: Aws) -> None:
     lab.make_topic().publish()
+    assert outcome(aws, "published") == "passed"
+
+
+def test_published_passes_with_the_resource_api_a_batch_and_a_labelled_type(
+    lab: Lab, aws: Aws, backend: Backend
+) -> None:
+    """Topic.publish for one, PublishBatch for the others, a String.<label> type for LAMBDA."""
+    lab.make_topic()
+    topic = make_resource(backend, "sns").Topic(lab.topic)
+    topic.publish(
+        Message="q", MessageAttributes={"sendTo": {"DataType": "String", "StringValue": "SQS"}}
+    )
+    lab.sns.publish_batch(
+        TopicArn=lab.topic,
+        PublishBatchRequestEntries=[
+            {
+                "Id": "l",
+                "Message": "l",
+                "MessageAttributes": {"sendTo": {"DataType": "String.x", "StringValue": "LAMBDA"}},
+            },
+            {"Id": "n", "Message": "n"},
+        ],
+    )
     assert outcome(aws, "published") == "passed"
 
 
@@ -321,6 +454,68 @@ def test_sqs_check_passes_with_raw_delivery(lab: Lab, aws: Aws) -> None:
     )
     lab.publish()
     assert outcome(aws, "sqs-got-only-its-message") == "passed"
+
+
+def publish_same_text(lab: Lab, kinds: tuple[str | None, ...] = ("LAMBDA", None, "SQS")) -> None:
+    """The three messages with one and the same text, told apart only by their attributes."""
+    for kind in kinds:
+        attributes = {"sendTo": {"DataType": "String", "StringValue": kind}} if kind else {}
+        lab.sns.publish(TopicArn=lab.topic, Message="hello", MessageAttributes=attributes)
+
+
+def raw_subscription(lab: Lab, policy: dict[str, Any] | None) -> None:
+    attributes = {"RawMessageDelivery": "true"}
+    if policy:
+        attributes["FilterPolicy"] = json.dumps(policy)
+    lab.sns.subscribe(
+        TopicArn=lab.topic, Protocol="sqs", Endpoint=lab.queue_arn, Attributes=attributes
+    )
+
+
+def test_sqs_check_passes_with_raw_delivery_and_one_text_for_all(lab: Lab, aws: Aws) -> None:
+    """Raw delivery, the same text for the three messages, the queue read (and emptied) by a
+    receive that did not ask for message attributes."""
+    lab.make_topic().make_queue().queue_policy()
+    raw_subscription(lab, {"sendTo": ["SQS"]})
+    publish_same_text(lab)
+    for message in lab.sqs.receive_message(QueueUrl=lab.queue_url)["Messages"]:
+        lab.sqs.delete_message(QueueUrl=lab.queue_url, ReceiptHandle=message["ReceiptHandle"])
+    assert outcome(aws, "sqs-got-only-its-message") == "passed"
+
+
+def test_sqs_check_reads_the_attributes_a_receive_asked_for(lab: Lab, aws: Aws) -> None:
+    """Raw delivery, one text for all, a swapped filter fixed only after the queue was read (by
+    a receive that asked for message attributes): the received sendTo tells, not the filter."""
+    lab.make_topic().make_queue().queue_policy()
+    raw_subscription(lab, {"sendTo": ["LAMBDA"]})
+    publish_same_text(lab)
+    for message in lab.sqs.receive_message(QueueUrl=lab.queue_url, MessageAttributeNames=["All"])[
+        "Messages"
+    ]:
+        lab.sqs.delete_message(QueueUrl=lab.queue_url, ReceiptHandle=message["ReceiptHandle"])
+    (subscription,) = lab.sns.list_subscriptions_by_topic(TopicArn=lab.topic)["Subscriptions"]
+    lab.sns.set_subscription_attributes(
+        SubscriptionArn=subscription["SubscriptionArn"],
+        AttributeName="FilterPolicy",
+        AttributeValue=json.dumps({"sendTo": ["SQS"]}),
+    )
+    found = result(aws, "sqs-got-only-its-message")
+    assert (found.outcome, "LAMBDA" in found.message) == ("failed", True)
+
+
+@pytest.mark.parametrize("policy", [None, {"sendTo": ["LAMBDA"]}], ids=["no-filter", "swapped"])
+def test_sqs_check_fails_with_raw_delivery_one_text_and_a_wrong_filter(
+    lab: Lab, aws: Aws, policy: dict[str, Any] | None
+) -> None:
+    """Told apart by nothing but a shared text, a delivery is not taken for the SQS message
+    when the queue's filter is wrong (it used to be, and this passed)."""
+    lab.make_topic().make_queue().queue_policy()
+    raw_subscription(lab, policy)
+    publish_same_text(lab, ("SQS", "LAMBDA", None))
+    while messages := lab.sqs.receive_message(QueueUrl=lab.queue_url).get("Messages", []):
+        for message in messages:
+            lab.sqs.delete_message(QueueUrl=lab.queue_url, ReceiptHandle=message["ReceiptHandle"])
+    assert outcome(aws, "sqs-got-only-its-message") == "failed"
 
 
 def test_sqs_check_ignores_messages_the_notebook_sent_to_the_queue_itself(
@@ -366,3 +561,32 @@ def test_lambda_check_fails_when_the_handler_prints_nothing(lab: Lab, aws: Aws) 
 def test_lambda_check_passes_when_only_its_message_was_logged(lab: Lab, aws: Aws) -> None:
     lab.make_topic().make_function().allow_sns().subscribe().publish()
     assert outcome(aws, "lambda-logged-only-its-message") == "passed"
+
+
+TEXT_ONLY = """
+def lambda_handler(event, context):
+    print(event["Records"][0]["Sns"]["Message"])
+"""
+
+
+def test_lambda_check_passes_with_one_text_for_all_printed_alone(lab: Lab, aws: Aws) -> None:
+    """The handler prints only the text, the same for the three messages: one run, for the
+    LAMBDA message, is what the filter lets through."""
+    lab.make_topic().make_function(source=TEXT_ONLY).allow_sns().subscribe()
+    publish_same_text(lab)
+    assert outcome(aws, "lambda-logged-only-its-message") == "passed"
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [(None, "also logged"), ({"sendTo": ["SQS"]}, "does not show")],
+    ids=["no-filter", "swapped"],
+)
+def test_lambda_check_fails_with_one_text_for_all_and_a_wrong_filter(
+    lab: Lab, aws: Aws, policy: dict[str, Any] | None, expected: str
+) -> None:
+    lab.make_topic().make_function(source=TEXT_ONLY).allow_sns().subscribe(lambda_policy=policy)
+    publish_same_text(lab)
+    found = result(aws, "lambda-logged-only-its-message")
+    assert found.outcome == "failed"
+    assert expected in found.message

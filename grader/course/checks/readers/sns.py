@@ -131,12 +131,36 @@ def function_policy(aws: Any, name: str) -> dict[str, Any] | None:
         return None
 
 
-def log_messages(aws: Any, group: str) -> list[str] | None:
-    """Every message in a CloudWatch Logs group, oldest first; None if the group does not exist."""
+def log_invocations(aws: Any, group: str) -> list[str] | None:
+    """What each run of a function printed, one text per run (its lines between ``START`` and
+    ``END``, in order), read from its CloudWatch Logs group; None if the group does not exist.
+
+    Runs are told apart per log stream (one stream's runs never overlap), so runs of parallel
+    execution environments do not mix. Lines outside any START/END pair form a run of their own.
+    """
     client = aws.client("logs")
     try:
         paginator = client.get_paginator("filter_log_events")
         events = [e for page in paginator.paginate(logGroupName=group) for e in page["events"]]
     except client.exceptions.ResourceNotFoundException:
         return None
-    return [e["message"] for e in sorted(events, key=lambda e: (e["timestamp"], e.get("eventId")))]
+    streams: dict[str, list[dict[str, Any]]] = {}
+    for event in events:
+        streams.setdefault(str(event.get("logStreamName", "")), []).append(event)
+    runs: list[str] = []
+    for stream in streams.values():
+        current: list[str] | None = None
+        for event in sorted(stream, key=lambda e: (e["timestamp"], e.get("eventId"))):
+            message = str(event["message"])
+            if message.startswith("START RequestId:"):
+                current = []
+                runs.append("")
+            elif message.startswith(("END RequestId:", "REPORT RequestId:")):
+                current = None
+            else:
+                if current is None:
+                    current = []
+                    runs.append("")
+                current.append(message)
+                runs[-1] = "\n".join(current)
+    return runs
