@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -151,11 +152,8 @@ def test_batches_with_explicit_ids_from_one_thread_per_group_pass(
             ]
         )
 
-    threads = [threading.Thread(target=send_group, args=(c,)) for c in ("alice", "bob")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(send_group, ("alice", "bob")))
     queue.send_message(
         MessageBody="anything", MessageGroupId="alice", MessageDeduplicationId="alice-2"
     )

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -173,11 +173,8 @@ def test_published_from_threads_with_a_helper_passes(sns: Any, aws: Aws) -> None
     def send(subject: str) -> None:
         sns.publish(TopicArn=topic, Message="hi", Subject=subject, MessageAttributes=ENV)
 
-    threads = [threading.Thread(target=send, args=(s,)) for s in ("warm-up", SUBJECT)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(send, ("warm-up", SUBJECT)))
     assert outcome(aws, "published") == "passed"
 
 
