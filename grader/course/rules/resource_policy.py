@@ -16,8 +16,8 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-l
 
 from __future__ import annotations
 
-import fnmatch
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,9 +68,23 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _wildcard(pattern: str, value: str, case_sensitive: bool = True) -> bool:
+    """IAM's wildcards: ``*`` any run of characters, ``?`` any one; nothing else is special."""
     if not case_sensitive:
         pattern, value = pattern.lower(), value.lower()
-    return fnmatch.fnmatchcase(value, pattern)
+    regex = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
+    return re.fullmatch(regex, value, re.DOTALL) is not None
+
+
+def _arn_matches(pattern: str, value: str) -> bool:
+    """IAM's ARN operators: "Case-sensitive matching of the ARN. Each of the six
+    colon-delimited components of the ARN is checked separately and each can include
+    multi-character match wildcards (*) or single-character match wildcards (?)" (the same for
+    ``ArnEquals`` and ``ArnLike``: IAM User Guide, "Amazon Resource Name (ARN) condition
+    operators", reference_policies_elements_condition_operators.html)."""
+    patterns, values = pattern.split(":", 5), value.split(":", 5)
+    return len(patterns) == len(values) == 6 and all(
+        _wildcard(p, v) for p, v in zip(patterns, values, strict=True)
+    )
 
 
 def _applies(statement: dict[str, Any], request: Request) -> bool:
@@ -118,8 +132,8 @@ def _resource_matches(statement: dict[str, Any], request: Request) -> bool:
 
 
 _OPERATORS = {
-    "ArnEquals": lambda pattern, value: pattern == value,
-    "ArnLike": lambda pattern, value: _wildcard(pattern, value),
+    "ArnEquals": _arn_matches,
+    "ArnLike": _arn_matches,
     "StringEquals": lambda pattern, value: pattern == value,
     "StringLike": lambda pattern, value: _wildcard(pattern, value),
     "StringEqualsIgnoreCase": lambda pattern, value: pattern.lower() == value.lower(),
