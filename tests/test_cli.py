@@ -184,7 +184,7 @@ def test_course_start_opens_jupyterlab_whoever_the_user_is(tmp_path: Path) -> No
 READY = "JupyterLab is ready: "
 
 
-def _course_env(tmp_path: Path) -> dict[str, str]:
+def course_env(tmp_path: Path) -> dict[str, str]:
     """An environment of its own for `course`: state, Jupyter's folders, temporary files."""
     import os
 
@@ -228,7 +228,7 @@ class CourseStart:
         return "".join(self.lines)
 
 
-def _start_course(env: dict[str, str], *args: str, timeout: float = 60) -> CourseStart:
+def start_course(env: dict[str, str], *args: str, timeout: float = 60) -> CourseStart:
     """`course start --no-browser ARGS` in its own session, once it has printed JupyterLab's
     URL. Fails if it prints none within ``timeout`` seconds."""
     import subprocess
@@ -239,7 +239,8 @@ def _start_course(env: dict[str, str], *args: str, timeout: float = 60) -> Cours
         [sys.executable, "-m", "course.cli", "start", "--no-browser", *args],
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        # JupyterLab's log, next to the state folder, for a failing test to be understood.
+        stderr=open(Path(env["COURSE_STATE_DIR"]).with_name("jupyterlab.log"), "ab"),  # noqa: SIM115
         text=True,
         start_new_session=True,
     )
@@ -258,12 +259,12 @@ def _start_course(env: dict[str, str], *args: str, timeout: float = 60) -> Cours
     found.wait(timeout)
     urls = [line[len(READY) :].strip() for line in lines if line.startswith(READY)]
     if not urls:
-        _end_course(process, env)
+        end_course(process, env)
         pytest.fail(f"`course start` printed no URL within {timeout:.0f} s:\n{''.join(lines)}")
     return CourseStart(process, urls[0], lines, reader)
 
 
-def _end_course(process: Any, env: dict[str, str]) -> None:
+def end_course(process: Any, env: dict[str, str]) -> None:
     """Stop what a test's `course start` left: its process group, then the backend."""
     import os
     import signal
@@ -314,11 +315,11 @@ def _gone(pid: int, timeout: float) -> bool:
 
 @pytest.mark.slow
 def test_course_start_prints_its_url_opens_on_the_folder_and_is_reused(tmp_path: Path) -> None:
-    env = _course_env(tmp_path)
+    env = course_env(tmp_path)
     labs = tmp_path / "my labs"
     labs.mkdir()
     notebook_file(labs / "01-mine.ipynb", ["print('hello')"], lab="01")
-    run = _start_course(env, "--labs", str(labs))
+    run = start_course(env, "--labs", str(labs))
     process, url, output = run.process, run.url, run.output()
     try:
         assert url.startswith("http://127.0.0.1:") and "/lab?token=" in url, output
@@ -332,7 +333,7 @@ def test_course_start_prints_its_url_opens_on_the_folder_and_is_reused(tmp_path:
         assert "Using the running local AWS backend" in again.stdout
         assert process.poll() is None  # the first one still serves
     finally:
-        _end_course(process, env)
+        end_course(process, env)
 
 
 @pytest.mark.slow
@@ -340,9 +341,9 @@ def test_ctrl_c_stops_jupyterlab_and_leaves_the_backend_running(tmp_path: Path) 
     import os
     import signal
 
-    env = _course_env(tmp_path)
+    env = course_env(tmp_path)
     state = tmp_path / "state"
-    run = _start_course(env, "--labs", str(tmp_path))
+    run = start_course(env, "--labs", str(tmp_path))
     process, url = run.process, run.url
     try:
         lab_pid = json.loads((state / "jupyterlab.json").read_text())["pid"]
@@ -361,7 +362,7 @@ def test_ctrl_c_stops_jupyterlab_and_leaves_the_backend_running(tmp_path: Path) 
         again = _course(env, "start", "--no-lab")
         assert "Using the running local AWS backend" in again.stdout
     finally:
-        _end_course(process, env)
+        end_course(process, env)
     assert _gone(backend_pid, 10), "`course backend stop` left the backend running"
 
 
@@ -369,15 +370,15 @@ def test_ctrl_c_stops_jupyterlab_and_leaves_the_backend_running(tmp_path: Path) 
 def test_a_killed_course_start_takes_its_jupyterlab_along(tmp_path: Path) -> None:
     import signal
 
-    env = _course_env(tmp_path)
-    process = _start_course(env, "--labs", str(tmp_path)).process
+    env = course_env(tmp_path)
+    process = start_course(env, "--labs", str(tmp_path)).process
     try:
         lab_pid = json.loads((tmp_path / "state" / "jupyterlab.json").read_text())["pid"]
         process.send_signal(signal.SIGTERM)  # only `course start`, as `kill` would
         assert process.wait(timeout=30) == 0
         assert _gone(lab_pid, 5), "JupyterLab outlived `course start`"
     finally:
-        _end_course(process, env)
+        end_course(process, env)
 
 
 LAMBDA_TRUST = (
@@ -406,7 +407,7 @@ def test_the_backend_exits_promptly_on_sigterm_and_leaves_no_folder(
     import signal
     import time
 
-    env = _course_env(tmp_path)
+    env = course_env(tmp_path)
     monkeypatch.setenv("TMPDIR", env["TMPDIR"])  # the backend's temporary folders go there
     backend = Backend.start(log_path=tmp_path / "backend.log", detached=True)
     try:
@@ -422,7 +423,7 @@ def test_the_backend_exits_promptly_on_sigterm_and_leaves_no_folder(
 
 
 def test_backend_stop_ends_the_backend_and_its_temporary_folder(tmp_path: Path) -> None:
-    env = _course_env(tmp_path)
+    env = course_env(tmp_path)
     started = _course(env, "backend", "start")
     assert started.returncode == 0, started.stderr
     state = tmp_path / "state" / "backend.json"
@@ -442,7 +443,7 @@ def test_backend_stop_ends_a_backend_that_no_longer_answers(tmp_path: Path) -> N
     import os
     import signal
 
-    env = _course_env(tmp_path)
+    env = course_env(tmp_path)
     assert _course(env, "backend", "start").returncode == 0
     pid = json.loads((tmp_path / "state" / "backend.json").read_text())["pid"]
     os.kill(pid, signal.SIGSTOP)  # hung: it answers nothing, not even SIGTERM
