@@ -185,10 +185,17 @@ def saved_sources(course: Course, name: str) -> list[str]:
     return ["".join(cell["source"]) for cell in cells]
 
 
-def check_cell_index(name: str) -> int:
-    """The last code cell that calls ``check(...)`` in notebook ``name``."""
+def cell_index(name: str, text: str) -> int:
+    """The index of the last code cell of notebook ``name`` whose source holds ``text``."""
     cells = json.loads((ROOT / "labs" / name).read_text())["cells"]
-    return max(i for i, c in enumerate(cells) if "check(" in "".join(c["source"]))
+    return max(
+        i for i, c in enumerate(cells) if c["cell_type"] == "code" and text in "".join(c["source"])
+    )
+
+
+def last_code_cell(page: Any) -> Any:
+    """The notebook's last code cell: once it has run, Run All has run everything."""
+    return page.locator(".jp-NotebookPanel .jp-Notebook .jp-CodeCell").last
 
 
 def test_lab01_as_handed_out_then_filled_in_and_run_all(page: Any, course: Course) -> None:
@@ -197,7 +204,7 @@ def test_lab01_as_handed_out_then_filled_in_and_run_all(page: Any, course: Cours
     lab = resolve_lab("01")
     every_check = {f"lab01.{c.id}" for c in lab.checks}
     cells = open_notebook(page, course, LAB01)
-    final = cells.nth(check_cell_index(LAB01))
+    final = cells.nth(cell_index(LAB01, "check("))
 
     # As handed out: connect, then check() at once; no check is passed.
     run_cell(page, cells.nth(2))
@@ -213,7 +220,7 @@ def test_lab01_as_handed_out_then_filled_in_and_run_all(page: Any, course: Cours
     for index, source in typed.items():
         type_into(page, cells.nth(index), source)
     menu(page, "Run", "Run All Cells")
-    wait_executed(cells.nth(cells.count() - 1))
+    wait_executed(last_code_cell(page))
     after = outcomes(final)
     assert after == dict.fromkeys(every_check, "passed"), after
     assert final.get_by_text(f"Lab 01: {lab.max_points:g} / {lab.max_points:g} points").count()
@@ -238,9 +245,7 @@ def test_lab06_confirmed_by_clicking_the_mailbox_link(page: Any, course: Course)
     for index, source in typed.items():
         type_into(page, cells.nth(index), source)
     # Run up to the cell that reads the mailbox: the topic, the subscription, the first email.
-    mailbox_cell = next(
-        i for i in range(cells.count()) if "box.web_page" in cells.nth(i).inner_text()
-    )
+    mailbox_cell = cell_index(LAB06, "box.web_page")
     cells.nth(mailbox_cell + 1).click()  # the Markdown cell after it, in command mode
     menu(page, "Run", "Run All Above Selected Cell")
     wait_executed(cells.nth(mailbox_cell))
@@ -272,7 +277,7 @@ def test_lab06_confirmed_by_clicking_the_mailbox_link(page: Any, course: Course)
     page.bring_to_front()
     cells.nth(mailbox_cell + 1).click()
     menu(page, "Run", "Run Selected Cell and All Below")
-    final = cells.nth(check_cell_index(LAB06))
-    wait_executed(cells.nth(cells.count() - 1))
+    final = cells.nth(cell_index(LAB06, "check("))
+    wait_executed(last_code_cell(page))
     assert set(outcomes(final).values()) == {"passed"}, outcomes(final)
     shoot(page, "lab06-check.png", top=final)
