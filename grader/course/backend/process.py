@@ -61,6 +61,8 @@ class Backend:
         gate: bool = False,
         sandbox_lambda: str | None = None,
         memory_limit: int | None = None,
+        time_scale: float | None = None,
+        time_anchor: float | None = None,
     ) -> Backend:
         """Start a new backend on a free loopback port and wait until it answers.
 
@@ -69,7 +71,10 @@ class Backend:
         itself within half a second if the caller dies. ``gate`` also serves a Unix socket for
         sandboxes (``Backend.gate``); ``sandbox_lambda`` (``ResourceLimits`` as JSON) runs
         Lambda handlers in sandboxes of their own under those limits; ``memory_limit`` caps the
-        server's own memory (bytes).
+        server's own memory (bytes). ``time_scale`` runs the backend's clock that many times
+        faster than the wall clock from the wall-clock time ``time_anchor`` on (default: the
+        server's start), so AWS waits (visibility timeouts, long polls, delays, Lambda timeouts)
+        take ``1/time_scale`` of their real time; by default the clock is real time.
         """
         token = secrets.token_hex(16)
         workdir = Path(tempfile.mkdtemp(prefix="course-backend-"))
@@ -96,6 +101,10 @@ class Backend:
             command += ["--parent-pid", str(os.getpid())]
         if memory_limit:
             command += ["--memory-limit", str(memory_limit)]
+        if time_scale is not None:
+            command += ["--time-scale", repr(float(time_scale))]
+        if time_anchor is not None:
+            command += ["--time-anchor", repr(float(time_anchor))]
         log = open(log_path, "ab")  # noqa: SIM115 - handed to the child process
         process = subprocess.Popen(
             command,

@@ -8,6 +8,12 @@ output goes to CloudWatch Logs, group ``/aws/lambda/<name>``, one stream per inv
 as Lambda names them (``2024/05/01/[$LATEST]<32 hex>``), framed by the ``START``, ``END`` and
 ``REPORT`` lines the Lambda runtime writes.
 
+Time is the backend's clock (``course.backend.core.clock``), which may run ``scale`` times faster
+than real time: the function's ``Timeout`` is AWS time, so its process is cut after
+``Timeout / scale`` real seconds (the spec's ``timeout``, which the bootstrap arms; the spec's
+``aws_timeout`` and ``time_scale`` give the AWS values), and the logs' times, the
+``Task timed out after X seconds`` line and the REPORT durations are AWS time.
+
 ``invoke`` runs synchronously (the ``Invoke`` API, and SQS event source mappings later);
 ``invoke_async`` queues the run on a small worker pool, as Lambda does for asynchronous
 invocations (SNS), and ``wait_idle`` lets a grader wait for queued runs to finish.
@@ -47,6 +53,7 @@ from course.sandbox.limits import ResourceLimits
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 #: Seconds a process may take beyond the function timeout to start and report (interpreter start).
+#: Real seconds, not dilated: the interpreter starts no faster when the clock runs fast.
 STARTUP_ALLOWANCE = 5.0
 LOG_TAIL_BYTES = 4096
 WORKERS = 4
@@ -214,10 +221,14 @@ def invoke(
     generation = _RUNS.generation
     request_id = request_id or str(uuid.uuid4())
     version = str(fn.version)
+    aws_timeout = float(fn.timeout)
     spec: dict[str, Any] = {
         "handler": fn.handler,
         "event": event,
-        "timeout": float(fn.timeout),
+        # The bootstrap's deadline, in real seconds: the function's Timeout is AWS time.
+        "timeout": clock.to_real(aws_timeout),
+        "aws_timeout": aws_timeout,
+        "time_scale": clock.scale(),
         "function_name": fn.function_name,
         "function_version": version,
         "invoked_function_arn": invoked_arn or fn.function_arn,
@@ -260,6 +271,9 @@ def _run_process(
 def _wait_for(
     command: list[str], env: dict[str, str], spec: dict[str, Any]
 ) -> tuple[str, int | None]:
+    """Run ``command`` to its end; its output and exit code, ``TIMEOUT_EXIT_CODE`` when it
+    outlived the function's timeout (``spec["timeout"]``, real seconds) and the start-up
+    allowance."""
     process = subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
@@ -328,21 +342,23 @@ def _outcome(
         log_group=spec["log_group_name"],
         log_stream=spec["log_stream_name"],
     )
+    # The bootstrap measures real milliseconds; the logs and the caller see AWS time.
+    duration_ms = clock.to_aws(float((outcome or {}).get("duration_ms", 0.0)))
     if outcome is not None and "payload" in outcome:
         base.payload = outcome["payload"].encode("utf-8")
-        base.duration_ms = float(outcome.get("duration_ms", 0.0))
+        base.duration_ms = duration_ms
         return base
     base.function_error = "Unhandled"
     if outcome is not None and "error" in outcome:
         base.status, base.error = "error", outcome["error"]
-        base.duration_ms = float(outcome.get("duration_ms", 0.0))
+        base.duration_ms = duration_ms
     elif exit_code == TIMEOUT_EXIT_CODE:
         base.status = "timeout"
-        base.duration_ms = spec["timeout"] * 1000
+        base.duration_ms = spec["aws_timeout"] * 1000
         base.error = {
             "errorType": "Sandbox.Timedout",
             "errorMessage": f"RequestId: {request_id} Error: Task timed out after "
-            f"{spec['timeout']:.2f} seconds",
+            f"{spec['aws_timeout']:.2f} seconds",
         }
     else:
         base.status = "error"
@@ -369,7 +385,8 @@ def _log_lines(
     lines.extend(_output_entries(output))
     if invocation.status == "timeout":
         lines.append(
-            f"{_iso(clock.now())} {request_id} Task timed out after {spec['timeout']:.2f} seconds"
+            f"{_iso(clock.now())} {request_id} Task timed out after "
+            f"{spec['aws_timeout']:.2f} seconds"
         )
     lines.append(f"END RequestId: {request_id}")
     duration = invocation.duration_ms
@@ -380,7 +397,7 @@ def _log_lines(
         f"Memory Size: {spec['memory_limit_in_mb']} MB\tMax Memory Used: {memory} MB\t"
     )
     if outcome is not None and outcome.get("init_ms"):
-        report += f"Init Duration: {float(outcome['init_ms']):.2f} ms\t"
+        report += f"Init Duration: {clock.to_aws(float(outcome['init_ms'])):.2f} ms\t"
     if invocation.status == "timeout":
         report += "Status: timeout"
     lines.append(report)
@@ -475,7 +492,9 @@ def _forget(future: Future[Any]) -> None:
 
 
 def wait_idle(timeout: float = 30.0) -> bool:
-    """Wait until no asynchronous invocation is queued or running; False if time ran out."""
+    """Wait until no asynchronous invocation is queued or running; False if time ran out.
+
+    ``timeout`` is real seconds (the grader's own patience), not AWS time: never dilated."""
     with _RUNS.idle:
         return _RUNS.idle.wait_for(lambda: not _RUNS.pending, timeout)
 

@@ -16,7 +16,9 @@ The kit's own endpoints live under ``/_course/``:
 - ``GET /_course/flow?since=N``: the recorded calls with sequence number above N;
 - ``POST /_course/reset``: wipe every resource and the flow (needs the admin token);
 - ``GET /_course/clock``, ``POST /_course/clock?advance=S``: read or advance the backend's clock
-  (advancing needs the admin token);
+  (advancing needs the admin token): ``{"now", "offset", "scale", "anchor"}``, where ``scale``
+  is AWS seconds per real second from the wall-clock time ``anchor`` on (``--time-scale``,
+  ``--time-anchor``; ``course.backend.core.clock``);
 - ``POST /_course/shutdown``: stop the server (needs the admin token).
 
 moto's own ``/moto-api/`` (reset, time travel, state) also needs the admin token, so a
@@ -133,7 +135,7 @@ class CourseApp:
             since = int(query.get("since", ["0"])[0])
             return json_reply(200, self.flow.since(since))
         if path == "/_course/clock" and environ["REQUEST_METHOD"] == "GET":
-            return json_reply(200, {"now": clock.now(), "offset": clock.offset()})
+            return json_reply(200, clock.describe())
         if not authorized:
             return json_reply(403, {"error": "this endpoint needs the backend's admin token"})
         if path == "/_course/reset":
@@ -142,10 +144,10 @@ class CourseApp:
         if path == "/_course/clock":
             query = parse_qs(environ.get("QUERY_STRING", ""))
             try:
-                new_offset = clock.advance(float(query.get("advance", ["0"])[0]))
+                clock.advance(float(query.get("advance", ["0"])[0]))
             except ValueError as exc:
                 return json_reply(400, {"error": str(exc)})
-            return json_reply(200, {"now": clock.now(), "offset": new_offset})
+            return json_reply(200, clock.describe())
         if path == "/_course/shutdown":
             self.shutdown_requested.set()
             return json_reply(200, {"stopping": True})
@@ -262,7 +264,23 @@ def main(argv: list[str] | None = None, extensions: Iterable[str] = ()) -> None:
     parser.add_argument(
         "--memory-limit", type=int, help="bytes of memory the server may use (RLIMIT_DATA)"
     )
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="AWS seconds per real second on the backend's clock (default 1: real time)",
+    )
+    parser.add_argument(
+        "--time-anchor",
+        type=float,
+        help="wall-clock time (seconds since the epoch) the dilation counts from (default: now)",
+    )
     args = parser.parse_args(argv)
+    # Before moto is imported: every time it reads, from its first, is on the dilated clock.
+    try:
+        clock.set_dilation(args.time_scale, args.time_anchor)
+    except ValueError as exc:
+        parser.error(str(exc))
     if args.memory_limit:
         # A submission that floods its backend (millions of messages) gets errors from it, and
         # the grader a backend that fails its health check, not a machine out of memory.

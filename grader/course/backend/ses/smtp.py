@@ -183,7 +183,8 @@ class SmtpServer:
         return self
 
     def stop(self) -> None:
-        """Close the listening socket and end the server's thread (at most 5 s each)."""
+        """Close the listening socket and end the server's thread (at most 5 real seconds each:
+        the kit's own shutdown, not AWS time, so never dilated)."""
         if self._loop is None or self._server is None:
             return
         loop, server = self._loop, self._server

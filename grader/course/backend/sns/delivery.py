@@ -187,7 +187,9 @@ def deliver(subscription: Any, publication: Publication) -> Outcome:
             outcome = _as_moto_does(subscription, publication)
     except Exception as exc:  # the endpoint refused: a failed delivery, never a failed Publish
         outcome = Outcome("failed", json.dumps({"error": repr(exc)}), 500)
-    _log_status(subscription, publication, message, outcome, time.monotonic() - started)
+    # The delivery log's dwell time is AWS time: the real time it took, on the backend's clock.
+    dwell = clock.to_aws(time.monotonic() - started)
+    _log_status(subscription, publication, message, outcome, dwell)
     return outcome
 
 
