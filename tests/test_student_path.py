@@ -224,6 +224,15 @@ def test_lab01_as_handed_out_then_filled_in_and_run_all(page: Any, course: Cours
     after = outcomes(final)
     assert after == dict.fromkeys(every_check, "passed"), after
     assert final.get_by_text(f"Lab 01: {lab.max_points:g} / {lab.max_points:g} points").count()
+    # As a beginner reads it: left-aligned, and each check id on one line (not broken at its
+    # hyphens, as JupyterLab's own styles would).
+    table = final.locator(".jp-OutputArea-output table")
+    aligns = table.locator("td, th").evaluate_all(
+        "cs => cs.map(c => getComputedStyle(c).textAlign)"
+    )
+    assert set(aligns) == {"left"}, aligns
+    lines = table.locator("td code").evaluate_all("cs => cs.map(c => c.getClientRects().length)")
+    assert lines == [1] * len(every_check), lines
     shoot(page, "lab01-check.png", top=final)
 
     # What was typed is what JupyterLab saves.

@@ -65,7 +65,9 @@ class Report:
             rows.append(
                 f"<tr><td {cell}>{badge(r.outcome)}</td>"
                 f'<td style="text-align:left;vertical-align:top;white-space:nowrap">'
-                f"<code>{html.escape(r.id)}</code></td>"
+                # JupyterLab styles code as pre-wrap, which breaks ids at their hyphens: the
+                # code element itself must not wrap.
+                f'<code style="white-space:nowrap">{html.escape(r.id)}</code></td>'
                 f"<td {cell}>{r.points:g}/{r.max_points:g}</td><td {cell}>"
                 f"{html.escape(r.statement)}<br>{detail}{hint}</td></tr>"
             )
