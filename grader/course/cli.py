@@ -410,6 +410,16 @@ def build(check_only: bool) -> None:
     show_default=True,
     help="CPU seconds a kernel may use.",
 )
+@click.option(
+    "--time-scale",
+    type=click.FloatRange(min=1, min_open=False),
+    default=None,
+    help="Run each submission's time this many times faster than the wall clock (its kernel "
+    "and backend alike: a 10 s visibility timeout takes 1 s at 10). Default: the lab's own.",
+)
+@click.option(
+    "--real-time", is_flag=True, help="Run submissions on the wall clock (as --time-scale 1)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 def grade(
     lab: str,
@@ -424,6 +434,8 @@ def grade(
     disk: int,
     file_size: int,
     cpu_time: int,
+    time_scale: float | None,
+    real_time: bool,
     as_json: bool,
 ) -> None:
     """Grade submitted notebooks of LAB (e.g. 01) found in SUBMISSIONS (files or folders).
@@ -461,9 +473,21 @@ def grade(
         disk=disk,
         cpu_seconds=cpu_time,
     )
+    if real_time and time_scale not in (None, 1):
+        raise click.UsageError("--real-time and --time-scale contradict each other")
     limits = replace(
-        LIMITS, cell_timeout=cell_timeout, total_timeout=total_timeout, resources=resources
+        LIMITS,
+        cell_timeout=cell_timeout,
+        total_timeout=total_timeout,
+        resources=resources,
+        time_scale=1.0 if real_time else time_scale,
     )
+    scale = limits.time_scale if limits.time_scale is not None else graded.time_scale
+    if scale != 1:
+        console.print(
+            f"Time runs {scale:g} times faster than the wall clock in each submission (AWS "
+            "waits included); reports give times in AWS seconds. --real-time turns it off."
+        )
     jobs = min(jobs or os.cpu_count() or 1, len(paths))
     with Progress(
         TextColumn("[bold]{task.fields[label]}"),

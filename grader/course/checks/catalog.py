@@ -43,6 +43,8 @@ class Lab:
     ``module`` is the import name of the lab's checks module (what pytest is given), None for a
     lab without checks. ``solution`` and ``notebook`` are the solution and the student copy
     when the project tree is present, else None (and ``slug`` is then the id alone).
+    ``time_scale`` is how many times faster than the wall clock the grader runs the lab's time
+    (its checks module's ``TIME_SCALE``; 1, real time, where it declares none).
     """
 
     id: str
@@ -53,6 +55,7 @@ class Lab:
     module: str | None = None
     solution: Path | None = None
     notebook: Path | None = None
+    time_scale: float = 1.0
 
     @property
     def graded(self) -> bool:
@@ -152,6 +155,7 @@ def _load(lab_id: str) -> Lab:
         checks=tuple(checks_in(module)),
         answer_names=tuple(getattr(module, "ANSWERS", ())),
         module=module_name,
+        time_scale=float(getattr(module, "TIME_SCALE", 1.0)),
     )
 
 

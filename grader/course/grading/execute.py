@@ -32,6 +32,7 @@ from course.connection import CellMark
 from course.grading.kernel import MAX_MESSAGE, BoundedKernelClient, SandboxedKernel
 from course.grading.limits import Limits
 from course.sandbox.limits import breach_message, breach_of
+from course.timewarp import Dilation
 
 ProblemKind = Literal[
     "error", "timeout", "dead-kernel", "stuck-kernel", "output-truncated", "not-run", "limit"
@@ -220,6 +221,18 @@ def _error_of(cell: NotebookNode) -> str | None:
     return None
 
 
+def _dilated(dilation: Dilation | None) -> list[str]:
+    """The arguments that put a kernel started here on ``dilation``'s time (a sandboxed kernel
+    is put on it by its own entry point, before ipykernel starts)."""
+    if dilation is None:
+        return []
+    code = (
+        "import course.timewarp as _warp; "
+        f"_warp.install(_warp.Dilation.parse({dilation.spec!r})); del _warp"
+    )
+    return [f"--IPKernelApp.exec_lines={json.dumps([code])}"]
+
+
 class NotebookRun:
     """One notebook run in one kernel: ``execute`` runs its code cells, then the kernel stays up
     for ``run_cell`` until ``close`` (or the end of a ``with`` block) ends it.
@@ -228,6 +241,7 @@ class NotebookRun:
     a kernel is started here, unsandboxed, with ``env`` in ``cwd`` (both then required).
     ``marker`` returns the backend's last flow sequence number: with it, ``cells`` records
     which code cell made each API call and whether it raised (``course.checks.cells``).
+    ``dilation`` puts a kernel started here on dilated time (``course.timewarp``).
     """
 
     def __init__(
@@ -239,6 +253,7 @@ class NotebookRun:
         cwd: Path | None = None,
         kernel: SandboxedKernel | None = None,
         marker: Callable[[], int] | None = None,
+        dilation: Dilation | None = None,
     ) -> None:
         self.nb = nb
         self.limits = limits
@@ -269,6 +284,7 @@ class NotebookRun:
                 iopub_timeout=4,
                 shutdown_kernel="immediate",
                 resources={"metadata": {"path": str(cwd)}} if cwd else {},
+                extra_arguments=_dilated(dilation) if kernel is None else [],
             )
         except BaseException:
             if kernel is not None:

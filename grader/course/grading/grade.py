@@ -39,6 +39,7 @@ from course.grading.limits import Limits
 from course.grading.plugin import run_checks
 from course.sandbox.bwrap import HOME, Sandbox, check_available
 from course.sandbox.limits import ResourceLimits
+from course.timewarp import Dilation
 
 #: Variables of the grader's own environment a sandboxed kernel keeps (besides AWS_/COURSE_).
 SANDBOX_ENV = ("LANG", "LC_ALL", "TZ")
@@ -75,6 +76,7 @@ class Grade:
     duration: float = 0.0
     notebook: Any = field(default=None, repr=False)
     isolated: bool = True  # False when graded with --no-sandbox
+    time_scale: float = 1.0  # how much faster than the wall clock its time ran
 
     @classmethod
     def refused(
@@ -86,6 +88,7 @@ class Grade:
         lab: Lab,
         duration: float,
         isolated: bool,
+        time_scale: float = 1.0,
     ) -> Grade:
         """The grade of a refused submission: every check not attempted, for the refusal's
         reason, and an execution that says why nothing (more) ran."""
@@ -98,6 +101,7 @@ class Grade:
             duration=duration,
             notebook=refusal.notebook,
             isolated=isolated,
+            time_scale=time_scale,
         )
 
     @property
@@ -122,6 +126,7 @@ class Grade:
             "execution": self.execution.to_json(),
             "duration": round(self.duration, 2),
             "isolated": self.isolated,
+            "time_scale": self.time_scale,
         }
 
 
@@ -157,11 +162,18 @@ class BackendSlot:
     """
 
     def __init__(
-        self, sandboxed: bool, resources: ResourceLimits, budget: KernelBudget | None = None
+        self,
+        sandboxed: bool,
+        resources: ResourceLimits,
+        budget: KernelBudget | None = None,
+        time_scale: float = 1.0,
     ) -> None:
         self.sandboxed = sandboxed
         self.resources = resources
         self.budget = budget
+        self.time_scale = time_scale
+        #: The dilated time the slot's backend and kernels share (None: real time).
+        self.dilation: Dilation | None = None
         self.backend: Backend | None = None
         self.log_dir = Path(tempfile.mkdtemp(prefix="course-slot-"))
         self._starter = ThreadPoolExecutor(1, thread_name_prefix="kernel-start")
@@ -190,11 +202,14 @@ class BackendSlot:
                     pass
             self.backend.stop()
             self.backend = None
+        self.dilation = Dilation.starting_now(self.time_scale) if self.time_scale != 1 else None
         self.backend = Backend.start(
             log_path=self.log_dir / "backend.log",
             gate=self.sandboxed,
             sandbox_lambda=self.resources.to_json() if self.sandboxed else None,
             memory_limit=self.memory_limit,
+            time_scale=self.dilation.scale if self.dilation else None,
+            time_anchor=self.dilation.wall_anchor if self.dilation else None,
         )
         return self.backend
 
@@ -239,7 +254,7 @@ class BackendSlot:
             forward_ports=backend.ports,
             gate=backend.gate,
         )
-        return SandboxedKernel.start(sandbox)
+        return SandboxedKernel.start(sandbox, dilation=self.dilation)
 
     def close(self) -> None:
         """Stop the slot's backend and any kernel started ahead; remove its log folder."""
@@ -256,6 +271,11 @@ class BackendSlot:
 def _close_started(future: Future[SandboxedKernel]) -> None:
     if future.exception() is None:
         future.result().close()
+
+
+def time_scale_of(lab: Lab, limits: Limits) -> float:
+    """The time scale a submission of ``lab`` is graded at: the limits' if set, else the lab's."""
+    return limits.time_scale if limits.time_scale is not None else lab.time_scale
 
 
 def kernel_environment(backend: Backend, lab: Lab, *, sandboxed: bool) -> dict[str, str]:
@@ -294,6 +314,7 @@ def grade_submission(
     limits = limits or Limits()
     started = time.monotonic()
     student = student or path.stem
+    scale = slot.time_scale if slot is not None else time_scale_of(lab, limits)
     try:
         nb = read_submission(path, lab)
         results, execution = _run_and_check(nb, lab, limits, sandboxed=sandboxed, slot=slot)
@@ -305,6 +326,7 @@ def grade_submission(
             lab=lab,
             duration=time.monotonic() - started,
             isolated=sandboxed,
+            time_scale=scale,
         )
     return Grade(
         student=student,
@@ -315,6 +337,7 @@ def grade_submission(
         duration=time.monotonic() - started,
         notebook=nb,
         isolated=sandboxed,
+        time_scale=scale,
     )
 
 
@@ -338,7 +361,7 @@ def _run_and_check(
     """Run ``nb`` on a clean backend, collect its answers, then run the lab's checks on what it
     did. A backend that does not start, or a fault of the grader's own, is ``Refused``."""
     own_slot = slot is None
-    slot = slot or BackendSlot(sandboxed, limits.resources)
+    slot = slot or BackendSlot(sandboxed, limits.resources, time_scale=time_scale_of(lab, limits))
     try:
         try:
             backend = slot.clean_backend()
@@ -354,7 +377,14 @@ def _run_and_check(
             with tempfile.TemporaryDirectory(prefix="course-grade-") as workdir:
                 env = kernel_environment(backend, lab, sandboxed=False)
                 env["COURSE_STATE_DIR"] = workdir
-                run = NotebookRun(nb, limits=limits, env=env, cwd=Path(workdir), marker=marker)
+                run = NotebookRun(
+                    nb,
+                    limits=limits,
+                    env=env,
+                    cwd=Path(workdir),
+                    marker=marker,
+                    dilation=slot.dilation,
+                )
                 execution = _execute(run, lab)
         if not backend.healthy():
             execution.summary += "; the backend stopped answering during the run"
@@ -438,7 +468,10 @@ def grade_all(
     jobs = max(1, min(jobs, len(paths) or 1))
     slots: queue.Queue[tuple[int, BackendSlot]] = queue.Queue()
     budget = KernelBudget(len(paths))
-    all_slots = [BackendSlot(sandboxed, limits.resources, budget) for _ in range(jobs)]
+    scale = time_scale_of(lab, limits)
+    all_slots = [
+        BackendSlot(sandboxed, limits.resources, budget, time_scale=scale) for _ in range(jobs)
+    ]
     for number, slot in enumerate(all_slots, start=1):
         slots.put((number, slot))
     report_lock = threading.Lock()

@@ -37,6 +37,7 @@ from traitlets import default
 from course.sandbox.bwrap import RUN, Launch, Sandbox
 from course.sandbox.cgroup import PidsCgroup
 from course.sandbox.limits import ResourceLimits
+from course.timewarp import Dilation
 
 KERNEL_NAME = "course-sandbox"
 INSIDE_CONNECTION = f"{RUN}/kernel.json"
@@ -177,8 +178,9 @@ class SandboxedKernel:
         return self.launch.cgroup
 
     @classmethod
-    def start(cls, sandbox: Sandbox) -> SandboxedKernel:
-        """Start a kernel in ``sandbox`` (its ``env`` is the kernel's whole environment)."""
+    def start(cls, sandbox: Sandbox, dilation: Dilation | None = None) -> SandboxedKernel:
+        """Start a kernel in ``sandbox`` (its ``env`` is the kernel's whole environment), on
+        ``dilation``'s time if one is given."""
         state_dir = Path(tempfile.mkdtemp(prefix="course-kernel-state-"))
         ipc_dir = f"/tmp/course-kernel-{secrets.token_hex(8)}"
         sandbox.ro_binds.append(("{connection_file}", INSIDE_CONNECTION))
@@ -189,6 +191,7 @@ class SandboxedKernel:
             INSIDE_CONNECTION,
             f"--IPKernelApp.exec_lines={json.dumps([WARM_UP])}",
             "--HistoryManager.hist_file=:memory:",
+            *(dilation.to_argv() if dilation else []),
         ]
         launch = sandbox.launch(options, module="course.sandbox.kernel")
         spec_dir = state_dir / "kernels" / KERNEL_NAME

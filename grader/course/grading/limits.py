@@ -19,3 +19,6 @@ class Limits:
     total_timeout: float = 900.0
     output_bytes: int = 2_000_000
     resources: ResourceLimits = field(default_factory=ResourceLimits)
+    #: How many times faster than the wall clock the submission's time runs (kernel and
+    #: backend alike); None takes the lab's own (``Lab.time_scale``), 1 is real time.
+    time_scale: float | None = None

@@ -38,6 +38,15 @@ NOT_ISOLATED = (
 )
 
 
+def dilated_note(scale: float) -> str:
+    """What a report says of a run on dilated time."""
+    return (
+        f"Graded on dilated time: the notebook's clock and its backend's ran {scale:g} times "
+        "faster than the wall clock, so AWS waits took a fraction of their time; every time "
+        "here is in AWS (virtual) seconds, as the notebook saw them."
+    )
+
+
 def _table_safe(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -63,6 +72,8 @@ def feedback_markdown(grade: Grade) -> str:
     ]
     if not grade.isolated:
         lines += [f"**{NOT_ISOLATED}**", ""]
+    if grade.time_scale != 1:
+        lines += [dilated_note(grade.time_scale), ""]
     if grade.execution.stopped_at:
         lines += [
             f"**Execution stopped at code cell {grade.execution.stopped_at}**; "

@@ -19,6 +19,8 @@ from course.checks.readers.sns import subscriptions as topic_subscriptions
 
 LAB = "06"
 TITLE = "SNS basics"
+#: Graded at ten times the wall clock's speed: its AWS waits take a tenth of their time.
+TIME_SCALE = 10
 TOPIC = "course-topic"
 EMAIL = "learner@example.com"
 SUBJECT = "Hello from the course"

@@ -23,6 +23,8 @@ from course.rules.resource_policy import Request, allows
 
 LAB = "07"
 TITLE = "SNS filter policies"
+#: Graded at ten times the wall clock's speed: its AWS waits take a tenth of their time.
+TIME_SCALE = 10
 TOPIC = "filter-topic"
 FUNCTION = "sns-printer"
 QUEUE = "filtered-queue"

@@ -15,6 +15,8 @@ from course.rules.ses_review import review
 
 LAB = "09"
 TITLE = "SES production access and reputation"
+#: Graded at ten times the wall clock's speed: its AWS waits take a tenth of their time.
+TIME_SCALE = 10
 CONFIG_SET = "course-events"
 TOPIC = "ses-events"
 QUEUE = "ses-events-queue"
