@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from course.cellwatch import watch_cells
 from course.client import BackendClient
 
 LOCAL = "local"
@@ -39,60 +39,6 @@ SCRUBBED = (
     "AWS_SHARED_CREDENTIALS_FILE",
     "AWS_CONFIG_FILE",
 )
-
-
-#: After one notebook cell: its execution count, the flow's last sequence number then (None if it
-#: could not be read), whether the cell raised, and its error (``course.checks.cells`` reads these).
-CellMark = tuple[int, int | None, bool, str | None]
-
-
-class _CellWatch:
-    """This kernel's flow marks, one after each cell, taken by IPython's ``post_run_cell``."""
-
-    def __init__(self, endpoint: str) -> None:
-        self.endpoint = endpoint
-        self.start = _flow_mark(endpoint)
-        self.marks: list[CellMark] = []
-
-    def after_cell(self, result: Any) -> None:
-        error = result.error_in_exec or result.error_before_exec
-        described = f"{type(error).__name__}: {error}" if error is not None else None
-        count = result.execution_count or (self.marks[-1][0] + 1 if self.marks else 1)
-        self.marks.append((count, _flow_mark(self.endpoint), error is not None, described))
-
-
-_WATCH: dict[str, _CellWatch] = {}
-
-
-def _flow_mark(endpoint: str) -> int | None:
-    try:
-        return BackendClient(endpoint).flow_mark()
-    except (OSError, ValueError, KeyError):
-        return None
-
-
-def watch_cells(endpoint: str | None) -> None:
-    """In an IPython kernel on the local backend at ``endpoint``, note after each cell the flow
-    mark and whether the cell raised (one local HTTP call per cell); a no-op elsewhere, and when
-    already watching that backend. ``cell_marks`` returns what was noted."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    shell = get_ipython()
-    current = _WATCH.get("kernel")
-    if shell is None or endpoint is None or (current and current.endpoint == endpoint):
-        return
-    if current is not None:
-        shell.events.unregister("post_run_cell", current.after_cell)
-    _WATCH["kernel"] = watch = _CellWatch(endpoint)
-    shell.events.register("post_run_cell", watch.after_cell)
-
-
-def cell_marks() -> tuple[int | None, list[CellMark]]:
-    """The flow mark when ``watch_cells`` began (None if it never did) and the marks since."""
-    watch = _WATCH.get("kernel")
-    return (watch.start, list(watch.marks)) if watch else (None, [])
 
 
 class ConnectionProblem(RuntimeError):

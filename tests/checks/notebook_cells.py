@@ -12,12 +12,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from course.backend.process import Backend
+from course.cellwatch import CellMark
 from course.checks.api import CheckResult, run_check
 from course.checks.catalog import resolve_lab
 from course.checks.cells import CellRecord
 from course.checks.context import Aws
 from course.client import BackendClient
-from course.connection import CellMark
 
 
 class Notebook:

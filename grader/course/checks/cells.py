@@ -27,8 +27,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from course.cellwatch import CellMark, cell_marks
 from course.checks.api import CheckFailed, NotCheckable
-from course.connection import CellMark, cell_marks
 from course.flow import ApiCall
 
 #: A sequence number above any the flow will reach: the end of a cell still running.

@@ -27,8 +27,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
+from course.cellwatch import CellMark, read_mark
 from course.checks.cells import CellRecord
-from course.connection import CellMark
 from course.grading.kernel import MAX_MESSAGE, BoundedKernelClient, SandboxedKernel
 from course.grading.limits import Limits
 from course.sandbox.limits import breach_message, breach_of
@@ -148,10 +148,7 @@ class _GradingClient(NotebookClient):
         return reachable >= self.kernel.limits.cpu_seconds
 
     def _mark(self) -> int | None:
-        try:
-            return self.marker() if self.marker else None
-        except (OSError, ValueError, KeyError):  # the backend did not answer: the record ends
-            return None
+        return read_mark(self.marker)
 
     def _mark_start(self, cell: NotebookNode, cell_index: int) -> None:
         """nbclient's ``on_cell_execute`` hook: before the notebook's first cell, the flow mark

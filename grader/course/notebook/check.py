@@ -10,11 +10,12 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
+from course.cellwatch import watch_cells
 from course.checks.api import OUTCOME_COLOUR, OUTCOME_LABEL, CheckResult, run_check
 from course.checks.catalog import Lab, resolve_lab
 from course.checks.cells import kernel_record
 from course.checks.context import Aws
-from course.connection import settings, watch_cells
+from course.connection import settings
 
 #: A fixed-width mark per outcome for the plain-text report, in ASCII.
 MARK = {"passed": "[ok]", "failed": "[x] ", "not_attempted": "[ ] ", "not_checkable": "[-] "}

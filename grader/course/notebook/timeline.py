@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from course.checks.context import fetch_flow
 from course.checks.readers.sqs_history import deliveries
 from course.client import BackendClient
 from course.connection import settings
@@ -124,7 +125,7 @@ def _label(body: str) -> str:
 def holds(queue: str, since: int = 0) -> list[Hold]:
     """The holds of ``queue`` after call ``since``, read from the local backend."""
     backend = _backend()
-    return holds_from_flow(Flow.from_json(backend.flow()), queue, since, _receivers(backend))
+    return holds_from_flow(fetch_flow(backend.url), queue, since, _receivers(backend))
 
 
 def timeline_figure(found: list[Hold], title: str = "") -> Any:
