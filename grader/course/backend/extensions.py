@@ -9,7 +9,10 @@ hook the same call, the order below is the one the kit's behaviour depends on:
   (attribute ranges); ``ReceiveMessage``: ``fifo``, ``limits``, then ``retention``;
   ``SendMessage``, ``SendMessageBatch``, ``SetQueueAttributes``: ``limits`` before ``retention``;
 - SNS ``Publish``: ``topics`` (the Subject) before ``email`` (expiring unconfirmed
-  subscriptions); ``Subscribe``: ``email`` (the endpoint) before ``filter_policies``.
+  subscriptions) before ``large_messages`` (the topic's size limit); ``Subscribe``: ``email``
+  (the endpoint) before ``large_messages`` (the protocols and the count a large-message topic
+  allows) before ``filter_policies``; ``GetTopicAttributes``: ``topics`` (the counts) before
+  ``large_messages`` (``MaximumMessageSize``).
 
 The server reports the list at ``/_course/health``.
 """
@@ -26,6 +29,7 @@ EXTENSIONS: tuple[str, ...] = (
     # Amazon SNS
     "course.backend.sns.topics",  # the kit's fan-out in Topic.publish; Subject; topic counts
     "course.backend.sns.email",  # email subscriptions pending until confirmed; confirm links
+    "course.backend.sns.large_messages",  # MaximumMessageSize: up to 1 MiB, its subscriptions
     "course.backend.sns.filter_policies",  # FilterPolicy validated when it is set
     # Amazon SES
     "course.backend.ses.identities",  # the verification link and DKIM key pages

@@ -20,3 +20,9 @@ class NotFound(ServiceError):
 
     code = "NotFound"
     status = 404
+
+
+class BatchRequestTooLong(ServiceError):
+    """A PublishBatch whose messages together are longer than the topic allows."""
+
+    code = "BatchRequestTooLong"
