@@ -262,7 +262,7 @@ def test_lab_notebooks_are_the_labs_the_slides_name() -> None:
         ("sqs", "ApproximateReceiveCount is not reset"),
         ("sqs", "3,000 messages/s in batches of 10"),
         ("sns", "$2.00 per 100,000"),
-        ("sns", "256 KB"),
+        ("sns", "up to 1 MiB with MaximumMessageSize"),
         ("ses", "200 messages per 24 hours, 1 message per second"),
         ("ses", "Senders must always be verified"),
         ("00-kit", "course grade"),
