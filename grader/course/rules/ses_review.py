@@ -6,7 +6,10 @@ recipients who have specifically requested your mail", what it sends, and how it
 bounces, complaints and unsubscribe requests
 (https://docs.aws.amazon.com/ses/latest/dg/request-production-access.html; the API's
 ``UseCaseDescription`` is "a description of the types of email that you plan to send",
-https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_PutAccountDetails.html). The course
+https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_PutAccountDetails.html; the API now
+requires only ``MailType`` and ``WebsiteURL`` and marks the description "optional and
+deprecated", but the reviewers' questions stay, so a request without it is denied with each
+question to answer). The course
 notes (Lab 6) ask the same four questions: how the list is built, what mail is sent, how
 recipients opt out, how bounces and complaints are handled.
 
@@ -356,6 +359,11 @@ MARKETING_CONSENT = (
     "MailType is MARKETING, so say that the recipients asked for your mail (they opt in, "
     "subscribe or tick a box): having an account or an order is not consent to marketing."
 )
+NO_DESCRIPTION = (
+    "Your request has no UseCaseDescription. The API no longer requires one, but we still need "
+    "to know how you built your list, what you send, how recipients opt out and how you handle "
+    "bounces and complaints."
+)
 BOUGHT = (
     "Your request suggests addresses you bought, rented or collected: AWS allows mail only to "
     "recipients who asked for it."
@@ -422,6 +430,8 @@ def review(request: dict[str, object]) -> Review:
         problems.append("Your request needs the address (http or https URL) of your website.")
     if request.get("ProductionAccessEnabled") is not True:
         problems.append("ProductionAccessEnabled is not true: no production access was requested.")
+    if not description.strip():
+        problems.append(NO_DESCRIPTION)
     answers = answers_of(description)
     if BOUGHT_LIST.search(description):
         problems.append(BOUGHT)

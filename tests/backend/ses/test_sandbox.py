@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from course.backend.process import Backend
 from course.rules.ses_review import QUESTIONS, review
 
+from tests import conftest
 from tests.backend.ses.helpers import (
     COMPLETE_USE_CASE,
     grant_production,
@@ -98,9 +100,13 @@ def test_senders_must_be_verified_in_production_too(backend: Backend) -> None:
 def test_one_message_per_second_in_the_sandbox(backend: Backend) -> None:
     """https://docs.aws.amazon.com/ses/latest/dg/manage-sending-quotas-errors.html: past the
     sending rate "the API produces a ThrottlingException error. The error message includes ...
-    Maximum sending rate exceeded"; v1 answers with the code Throttling, v2 with
-    TooManyRequestsException (HTTP 429). A message to ten recipients uses ten seconds of a
-    one-per-second rate (quotas count recipients), which keeps this test clear of real time."""
+    Maximum sending rate exceeded". v1, https://aws.amazon.com/blogs/ses/how-to-handle-a-throttling-maximum-sending-rate-exceeded-error:
+    "With the Amazon SES HTTP Query interface the error will be received as a "Throttling" error
+    response with a "Maximum sending rate exceeded." message" (HTTP 400, Sender). v2,
+    https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html#API_SendEmail_Errors:
+    "TooManyRequestsException: Too many requests have been made to the operation. HTTP Status
+    Code: 429". A message to ten recipients uses ten seconds of a one-per-second rate (quotas
+    count recipients), which keeps this test clear of real time."""
     verified_domain(backend)
     _send(backend, [f"success+{i}@simulator.amazonses.com" for i in range(10)])
     with pytest.raises(ClientError) as raised:
@@ -114,6 +120,8 @@ def test_one_message_per_second_in_the_sandbox(backend: Backend) -> None:
             Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}},
         )
     assert _code(raised) == ("Throttling", "Maximum sending rate exceeded.")
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert raised.value.response["Error"]["Type"] == "Sender"
     backend.advance_clock(10)
     _send(backend, ["success@simulator.amazonses.com"])
 
@@ -261,6 +269,33 @@ def test_put_account_details_rejects_an_unknown_mail_type(backend: Backend) -> N
     BadRequestException)."""
     with pytest.raises(ClientError) as raised:
         request_production(backend, MailType="SPAM")
+    assert _code(raised)[0] == "BadRequestException"
+
+
+def test_only_mail_type_and_website_are_required(backend: Backend) -> None:
+    """https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_PutAccountDetails.html: MailType
+    and WebsiteURL are "Required: Yes"; UseCaseDescription is "Required: No" (the API model:
+    "Use case description is optional and deprecated"). A request without a description is
+    accepted and reviewed; the reviewer still needs the answers and says so. Without WebsiteURL
+    the call is a BadRequestException (sent past boto3's own check of required parameters)."""
+    sesv2 = make_client(backend, "sesv2")
+    sesv2.put_account_details(
+        MailType="TRANSACTIONAL",
+        WebsiteURL="https://www.example.com",
+        AdditionalContactEmailAddresses=["contact@example.net"],
+        ProductionAccessEnabled=True,
+    )
+    assert sesv2.get_account()["Details"]["ReviewDetails"]["Status"] == "PENDING"
+    backend.advance_clock(5)
+    assert sesv2.get_account()["Details"]["ReviewDetails"]["Status"] == "DENIED"
+    letter = next(m for m in mails(backend, "contact@example.net") if "denied" in m["subject"])
+    assert "no UseCaseDescription" in letter["text"]
+
+    unchecked = conftest.make_client(
+        backend, "sesv2", "us-east-1", Config(parameter_validation=False)
+    )
+    with pytest.raises(ClientError) as raised:
+        unchecked.put_account_details(MailType="TRANSACTIONAL", ProductionAccessEnabled=True)
     assert _code(raised)[0] == "BadRequestException"
 
 

@@ -11,6 +11,9 @@ moto has no GetAccount or PutAccountDetails (HTTP 404) and enforces no quota. AW
 - ``PutAccountDetails`` with ``ProductionAccessEnabled`` asks for production access; SES reviews
   it (``GetAccount`` → ``Details.ReviewDetails.Status`` PENDING, then GRANTED or DENIED) and
   answers the contacts by email; a second request while one is pending is a ConflictException.
+  AWS has a fourth status, FAILED: "An internal error occurred and we didn't receive your
+  appeal. You can submit your appeal again." (ReviewDetails, SESv2 API reference); the kit's
+  review never fails, and a new request is accepted after any status but PENDING.
 
 SES v1 (GetSendQuota, GetAccountSendingEnabled) and v2 (GetAccount) read this one state
 (``course.backend.ses.account_actions`` answers them); every send is admitted here

@@ -9,6 +9,10 @@ GetSendQuota and GetSendStatistics know nothing of what the kit sent. Here, from
   activity: https://docs.aws.amazon.com/ses/latest/APIReference/API_GetSendStatistics.html);
 - v2 ``GetAccount``, ``PutAccountSendingAttributes`` and ``PutAccountDetails``, which opens the
   production-access review (a second request while one is pending is a ``ConflictException``).
+  ``PutAccountDetails`` requires ``MailType`` and ``WebsiteURL`` only; ``UseCaseDescription``
+  is "optional and deprecated" (the SESv2 API model), so a request without it is recorded and
+  reviewed, and the reviewer asks for the answers it lacks
+  (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_PutAccountDetails.html).
 """
 
 from __future__ import annotations
@@ -92,6 +96,8 @@ def put_account_details(request: ApiRequest) -> Reply:
     params = request.params
     if params.get("MailType") not in MAIL_TYPES:
         raise BadRequestException(f"MailType must be one of {', '.join(MAIL_TYPES)}.")
+    if not params.get("WebsiteURL"):
+        raise BadRequestException("WebsiteURL is required.")
     if params.get("ContactLanguage", "EN") not in CONTACT_LANGUAGES:
         raise BadRequestException("ContactLanguage must be EN or JA.")
     if len(params.get("AdditionalContactEmailAddresses") or []) > 4:

@@ -1,9 +1,9 @@
 """Lab 08 · SES in the sandbox: verify a domain (DKIM via Route 53) and an address, send, SMTP.
 
 A send counts through either API (v1 SendEmail, SendRawEmail, SendTemplatedEmail; v2 SendEmail,
-simple, raw or templated), with any spelling of the addresses (display names, To, Cc or Bcc). "Handled" in
-``sandbox-rejection`` is read from the cell record (``course.checks.cells``): the cell that made
-the rejected send did not fail on it. Without a record that part is "not checkable".
+simple, raw or templated), with any spelling of the addresses (display names, To, Cc or Bcc).
+"Handled" in ``sandbox-rejection`` is read from the cell record (``course.checks.cells``): the
+cell that made the rejected send did not fail on it. Without a record that part is "not checkable".
 """
 
 from __future__ import annotations
@@ -169,8 +169,9 @@ def test_sandbox_rejection(aws: Aws) -> None:
             )
         codes = ", ".join(sorted({s.error_code for s in attempts}))
         raise CheckFailed(
-            f"the send failed with {codes}, not MessageRejected (a Throttling error means two "
-            "sends within a second: the sandbox allows one per second)"
+            f"the send failed with {codes}, not MessageRejected (TooManyRequestsException in SES "
+            "v2, Throttling in v1, means two sends within a second: the sandbox allows one per "
+            "second)"
         )
     require_handled(aws.cells, rejected, f"SES rejected the send to {STRANGER}")
 
