@@ -14,6 +14,10 @@ hook the same call, the order below is the one the kit's behaviour depends on:
   allows) before ``filter_policies``; ``GetTopicAttributes``: ``topics`` (the counts) before
   ``large_messages`` (``MaximumMessageSize``).
 
+CloudWatch's ``actions`` watches SQS, SNS and SES calls through ``@observe``, which runs once a
+call is answered, after every ``@before`` and ``@after`` hook, so its place in the list does not
+change what those hooks do; it is the only module hooking CloudWatch's reads.
+
 The server reports the list at ``/_course/health``.
 """
 
@@ -39,6 +43,8 @@ EXTENSIONS: tuple[str, ...] = (
     "course.backend.ses.send_actions",  # v1/v2 sends through the one sending path
     "course.backend.ses.templates",  # v2 email templates on moto's v1 template store
     "course.backend.ses.smtp_endpoint",  # the SMTP interface, started on first use; its log
+    # Amazon CloudWatch
+    "course.backend.cloudwatch.actions",  # SQS and SES metrics; alarms evaluated on the clock
     # AWS Lambda
     "course.backend.awslambda.invoke",  # Invoke runs the Python handler without Docker
     # The mailbox

@@ -7,6 +7,9 @@ with these decorators:
   itself (an operation moto lacks, or one it answers wrongly), or None to let moto answer.
 - ``@after(service, action)``: runs once moto has answered; sees the parsed response and may
   return a new ``Reply`` or act on the result (deliver a notification, say).
+- ``@observe(service, action)``: runs once the call is answered, whoever answered it (moto or
+  a ``@before`` hook), with the final parsed response; it cannot change the answer (the
+  CloudWatch metrics count what every call did).
 - ``@page(prefix)``: serves a non-AWS HTTP path of the backend (the mailbox, a confirm link).
 - ``@on_reset``: clears the extension's own state when the backend is reset.
 
@@ -71,9 +74,11 @@ class ApiRequest:
 BeforeHook = Callable[[ApiRequest], Reply | None]
 AfterHook = Callable[[ApiRequest, Reply, dict[str, Any]], Reply | None]
 PageHandler = Callable[[dict[str, Any], bytes], Reply]
+Observer = Callable[[ApiRequest, int, dict[str, Any]], None]
 
 _before: dict[tuple[str, str], list[BeforeHook]] = {}
 _after: dict[tuple[str, str], list[AfterHook]] = {}
+_observers: dict[tuple[str, str], list[Observer]] = {}
 _pages: dict[str, PageHandler] = {}
 _resets: list[Callable[[], None]] = []
 
@@ -93,6 +98,17 @@ def after(service: str, action: str) -> Callable[[AfterHook], AfterHook]:
 
     def register(fn: AfterHook) -> AfterHook:
         _after.setdefault((service, action), []).append(fn)
+        return fn
+
+    return register
+
+
+def observe(service: str, action: str) -> Callable[[Observer], Observer]:
+    """Register a function that sees ``service``'s ``action`` once it is answered (its HTTP
+    status and parsed response), whoever answered it."""
+
+    def register(fn: Observer) -> Observer:
+        _observers.setdefault((service, action), []).append(fn)
         return fn
 
     return register
@@ -160,6 +176,12 @@ def run_after(
             reply = replaced
             parsed = parse_response(request.call, reply.status, reply.header_dict, reply.body)
     return reply, parsed
+
+
+def run_observers(request: ApiRequest, status: int, parsed: dict[str, Any]) -> None:
+    """Show the answered call to its ``@observe`` functions, in order; they cannot change it."""
+    for fn in _observers.get((request.call.service, request.call.action), []):
+        fn(request, status, parsed)
 
 
 def find_page(path: str) -> PageHandler | None:

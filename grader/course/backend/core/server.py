@@ -183,6 +183,7 @@ class CourseApp:
             reply, parsed = registry.run_after(request, reply, parsed)
         else:
             parsed = parse_response(call, reply.status, reply.header_dict, reply.body)
+        registry.run_observers(request, reply.status, parsed)
         self.flow.add(seq, _entry(seq, call, started, reply.status, parsed))
         return reply
 
