@@ -30,6 +30,7 @@ from botocore.exceptions import ClientError
 from course.backend.process import Backend
 from course.rules import filter_policy as sns_filter
 
+from tests.backend.sns.helpers import topic_may_send
 from tests.conftest import make_client
 
 DOCS = "https://docs.aws.amazon.com/sns/latest/dg/"
@@ -284,16 +285,7 @@ def channel(backend_process: Backend) -> Any:
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
-    statement = {
-        "Effect": "Allow",
-        "Principal": {"Service": "sns.amazonaws.com"},
-        "Action": "sqs:SendMessage",
-        "Resource": arn,
-        "Condition": {"ArnEquals": {"aws:SourceArn": topic}},
-    }
-    sqs.set_queue_attributes(
-        QueueUrl=url, Attributes={"Policy": json.dumps({"Statement": [statement]})}
-    )
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": topic_may_send(arn, topic)})
     return sns, sqs, topic, url, arn
 
 

@@ -29,13 +29,13 @@ moto 5.2 ignores the attribute and refuses every message over 262,144 characters
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 from course.backend.process import Backend
 
+from tests.backend.sns.helpers import topic_may_send
 from tests.conftest import make_client
 
 KIB = 1024
@@ -54,20 +54,8 @@ class World:
         )["QueueUrl"]
         arn = self.sqs.get_queue_attributes(QueueUrl=self.queue, AttributeNames=["QueueArn"])
         self.queue_arn = arn["Attributes"]["QueueArn"]
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "sns.amazonaws.com"},
-                    "Action": "sqs:SendMessage",
-                    "Resource": self.queue_arn,
-                    "Condition": {"ArnEquals": {"aws:SourceArn": self.topic}},
-                }
-            ],
-        }
         self.sqs.set_queue_attributes(
-            QueueUrl=self.queue, Attributes={"Policy": json.dumps(policy)}
+            QueueUrl=self.queue, Attributes={"Policy": topic_may_send(self.queue_arn, self.topic)}
         )
         self.sns.subscribe(
             TopicArn=self.topic,
