@@ -20,10 +20,35 @@ from course.grading.grade import Grade, grade_submission
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--time-scale",
+        type=float,
+        default=None,
+        help="run the session's backend and the notebooks the tests grade K times faster than "
+        "the wall clock (1: real time); the tests must give the same outcomes at any K. "
+        "Default: real time for the check tests, each lab's own factor for its notebooks",
+    )
+
+
+def time_scale(config: pytest.Config) -> float | None:
+    """The ``--time-scale`` given to the session, or None."""
+    scale = config.getoption("--time-scale")
+    return None if scale is None else float(scale)
+
+
 @pytest.fixture(scope="session")
-def backend_process() -> Iterator[Backend]:
-    """One backend server process for the whole test session."""
-    backend = Backend.start()
+def lab_limits(pytestconfig: pytest.Config) -> Limits:
+    """The limits a test grades a lab's own notebooks under: each lab's own time scale, unless
+    ``--time-scale`` sets one (``--time-scale 1`` grades them on the wall clock)."""
+    return Limits(time_scale=time_scale(pytestconfig))
+
+
+@pytest.fixture(scope="session")
+def backend_process(pytestconfig: pytest.Config) -> Iterator[Backend]:
+    """One backend server process for the whole test session, on the session's time scale."""
+    scale = time_scale(pytestconfig) or 1.0
+    backend = Backend.start(time_scale=scale if scale != 1 else None)
     yield backend
     backend.stop()
 
@@ -92,13 +117,14 @@ def notebook_file(path: Path, cells: list[str], lab: str | None = None) -> Path:
 
 
 @pytest.fixture
-def grade_cells(tmp_path: Path) -> Callable[..., Grade]:
-    """Grade a notebook made of the given code cells, through the real grading pipeline."""
+def grade_cells(tmp_path: Path, pytestconfig: pytest.Config) -> Callable[..., Grade]:
+    """Grade a notebook made of the given code cells, through the real grading pipeline, on the
+    session's time scale (the wall clock, as the cells' sleeps and limits were written for,
+    unless ``--time-scale`` is given)."""
+    scale = time_scale(pytestconfig) or 1.0
 
     def run(lab: str, cells: list[str], name: str = "submission", **limits: float) -> Grade:
         path = notebook_file(tmp_path / f"{name}.ipynb", cells, lab)
-        # On the wall clock, as these cells' sleeps and time limits were written for (grading
-        # on dilated time has tests of its own, in tests/grading/test_time_scale.py).
-        return grade_submission(path, lab, Limits(**{"time_scale": 1.0, **limits}))
+        return grade_submission(path, lab, Limits(**{"time_scale": scale, **limits}))
 
     return run

@@ -12,6 +12,7 @@ import nbformat
 import pytest
 from course.checks.catalog import graded_lab_ids
 from course.grading.grade import grade_submission
+from course.grading.limits import Limits
 
 from tests.conftest import ROOT
 
@@ -24,18 +25,22 @@ def test_every_lab_with_checks_has_a_solution() -> None:
 
 
 @pytest.mark.parametrize("solution", GRADED, ids=lambda p: p.stem)
-def test_the_solution_scores_full_marks(solution: Path) -> None:
-    grade = grade_submission(solution, solution.name[:2])
+def test_the_solution_scores_full_marks(solution: Path, lab_limits: Limits) -> None:
+    grade = grade_submission(solution, solution.name[:2], lab_limits)
     failing = {r.id: r.message for r in grade.results if not r.passed}
     assert failing == {}, grade.execution.summary
     assert grade.score == grade.max_score > 0
     assert grade.execution.problems == []
+    # The grading kernel imported pyplot before the notebook (its warm-up): figures still show.
+    for cell in grade.notebook.cells:
+        if cell.cell_type == "code" and "visibility_timeline(" in cell.source:
+            assert any("image/png" in o.get("data", {}) for o in cell.outputs), cell.source
 
 
 @pytest.mark.parametrize("solution", GRADED, ids=lambda p: p.stem)
-def test_the_unmodified_student_copy_scores_zero(solution: Path) -> None:
+def test_the_unmodified_student_copy_scores_zero(solution: Path, lab_limits: Limits) -> None:
     student = ROOT / "labs" / solution.name
-    grade = grade_submission(student, solution.name[:2])
+    grade = grade_submission(student, solution.name[:2], lab_limits)
     assert grade.score == 0
     assert {r.outcome for r in grade.results} <= {"not_attempted", "failed"}
     assert any(
@@ -43,14 +48,14 @@ def test_the_unmodified_student_copy_scores_zero(solution: Path) -> None:
     )
 
 
-def test_plain_boto3_without_the_kit_is_graded_the_same(tmp_path: Path) -> None:
+def test_plain_boto3_without_the_kit_is_graded_the_same(tmp_path: Path, lab_limits: Limits) -> None:
     """A submission that never imports the kit: the grader's environment points boto3 there."""
     nb = nbformat.read(ROOT / "solutions" / "01-sqs-basics.ipynb", as_version=4)
     nb.cells = [c for c in nb.cells if "from course" not in c.source and "check(" not in c.source]
     assert not any("course" in c.source for c in nb.cells if c.cell_type == "code")
     path = tmp_path / "plain.ipynb"
     nbformat.write(nb, path)
-    grade = grade_submission(path, "01")
+    grade = grade_submission(path, "01", lab_limits)
     assert grade.score == grade.max_score == 10, grade.execution.summary
 
 
@@ -64,7 +69,7 @@ def test_labs_without_points_run_cleanly(solution: Path, tmp_path: Path) -> None
 
     from course.backend.process import Backend
     from course.connection import scrubbed_environment
-    from course.grading.execute import Limits, execute_notebook
+    from course.grading.execute import execute_notebook
 
     nb = nbformat.read(solution, as_version=4)
     with Backend.start() as backend:

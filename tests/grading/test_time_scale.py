@@ -4,15 +4,19 @@ scores are the ones real time gives, and the reports say so."""
 from __future__ import annotations
 
 import json
+import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
 import nbformat
 import pytest
+from course.backend.process import Backend
 from course.checks.catalog import graded_lab_ids, resolve_lab
 from course.grading.grade import grade_submission
 from course.grading.limits import Limits
 from course.grading.reports import feedback_markdown
+
+from tests.conftest import time_scale
 
 CLOCKS = """\
 import time, datetime, threading, json
@@ -83,3 +87,13 @@ def test_every_lab_scores_the_same_on_dilated_and_real_time(lab_id: str) -> None
             grade = grade_submission(path, lab, replace(Limits(), time_scale=scale))
             outcomes[scale] = [(r.id, r.outcome, r.points) for r in grade.results]
         assert outcomes[1.0] == outcomes[lab.time_scale], path.name
+
+
+def test_the_tests_backend_runs_on_the_time_scale_the_session_asks(
+    backend: Backend, pytestconfig: pytest.Config
+) -> None:
+    """``pytest --time-scale K`` (CI's second pass over the check tests) really dilates the
+    backend those tests use: without it that pass would prove nothing."""
+    with urllib.request.urlopen(f"{backend.url}/_course/clock", timeout=5) as answer:
+        clock = json.load(answer)
+    assert clock["scale"] == (time_scale(pytestconfig) or 1.0)
