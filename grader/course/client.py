@@ -92,6 +92,11 @@ class BackendClient:
             raise
         return list(found["messages"])
 
+    def clock(self) -> dict[str, float]:
+        """The backend's clock: ``now`` (AWS time), ``offset``, ``scale`` (AWS seconds per real
+        second: above 1 when a grader runs it on dilated time) and ``anchor``."""
+        return {k: float(v) for k, v in self._get("/_course/clock").items()}
+
     def receivers(self) -> dict[str, str]:
         """For each receipt handle ReceiveMessage gave out, the name of the client it went to."""
         return dict(self._get("/_course/sqs/receivers"))

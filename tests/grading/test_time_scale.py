@@ -4,7 +4,6 @@ scores are the ones real time gives, and the reports say so."""
 from __future__ import annotations
 
 import json
-import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
@@ -94,6 +93,4 @@ def test_the_tests_backend_runs_on_the_time_scale_the_session_asks(
 ) -> None:
     """``pytest --time-scale K`` (CI's second pass over the check tests) really dilates the
     backend those tests use: without it that pass would prove nothing."""
-    with urllib.request.urlopen(f"{backend.url}/_course/clock", timeout=5) as answer:
-        clock = json.load(answer)
-    assert clock["scale"] == (time_scale(pytestconfig) or 1.0)
+    assert backend.api.clock()["scale"] == (time_scale(pytestconfig) or 1.0)

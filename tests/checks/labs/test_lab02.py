@@ -386,7 +386,7 @@ def test_the_timeline_is_drawn_from_the_recorded_flow(
     backend: Backend, sqs: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from botocore.config import Config
-    from course.notebook.timeline import flow_mark, holds, visibility_timeline
+    from course.notebook.timeline import axis_label, flow_mark, holds, visibility_timeline
 
     monkeypatch.setenv("COURSE_BACKEND", "local")
     monkeypatch.setenv("COURSE_ENDPOINT", backend.url)
@@ -418,6 +418,19 @@ def test_the_timeline_is_drawn_from_the_recorded_flow(
     rows = [label.get_text() for label in figure.axes[0].get_yticklabels()]
     assert rows == ["consumer-1", "consumer-2"]
     assert holds(QUEUE, since=flow_mark()) == []
+    # On the backend's time scale: AWS seconds, and on dilated time (--time-scale) it says so.
+    scale = backend.api.clock()["scale"]
+    assert figure.axes[0].get_xlabel() == axis_label(scale)
+    assert ("dilated" in axis_label(scale)) == (scale != 1)
+
+
+def test_the_timeline_axis_says_when_time_was_dilated() -> None:
+    from course.notebook.timeline import axis_label
+
+    assert axis_label(1.0) == "seconds (backend clock)"
+    assert axis_label(10.0) == (
+        "AWS seconds (backend clock, graded on dilated time: 10x the wall clock)"
+    )
 
 
 def test_the_timeline_says_it_is_unavailable_on_a_real_account(
