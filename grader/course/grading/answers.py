@@ -1,14 +1,18 @@
-"""Read a lab's answer variables out of the kernel that has just run a submission.
+"""Read a lab's answers out of the kernel that has just run a submission.
 
 Some checks grade a value the notebook computed (lab 03's requests per day, ``ANSWERS`` in the
-lab's checks module). After the notebook's last cell the grader runs one cell of its own in the
-same kernel: it prints those variables as JSON after a marker line, and this module reads them
-back. What cannot be read (a kernel gone, a value that will not print) is simply absent, and the
-answer checks say so.
+lab's checks module), or what a function the notebook wrote returns on cases it never saw
+(lab 10's cost function: an ``AnswerCall``, ``course.checks.answers``). After the notebook's last
+cell the grader runs a cell of its own in the same kernel for the variables, and another for the
+function calls (``call_each``, run in the kernel); each prints its answers as JSON after a
+marker line, and this module reads them back. What cannot be read (a kernel gone, a value that
+will not print, a function missing, a call that does not return within the cell's time) is
+simply absent, and the answer checks say so.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -16,24 +20,46 @@ from typing import Any
 import nbformat
 from nbformat import NotebookNode
 
+from course.checks.answers import AnswerCall, call_each, split
 from course.grading.execute import NotebookRun
 
 ANSWER_MARKER = "<<course-answers>>"
-#: Seconds the answers cell may take: it only serialises a few variables.
+#: Seconds each answers cell may take: it serialises a few variables, or calls a few functions.
 ANSWERS_TIMEOUT = 30
 
 
-def collect_answers(run: NotebookRun, names: Sequence[str]) -> dict[str, Any]:
-    """The values of the variables ``names`` in ``run``'s kernel, by name, after its cells ran:
-    JSON values as they are, anything else as its ``repr``. Empty when there are no names, the
-    kernel is gone, or the cell fails; never raises."""
-    if not names or not run.kernel_usable:
+def collect_answers(run: NotebookRun, answers: Sequence[str | AnswerCall]) -> dict[str, Any]:
+    """The lab's answers from ``run``'s kernel, after its cells ran: each variable named (JSON
+    values as they are, anything else as its ``repr``) and each ``AnswerCall``'s results, by
+    name or key. Empty when there are none, the kernel is gone, or a cell fails; never raises."""
+    names, calls = split(answers)
+    if not (names or calls) or not run.kernel_usable:
         return {}
-    try:
-        cell = run.run_cell(answers_cell(names), timeout=ANSWERS_TIMEOUT)
-    except Exception:
-        return {}
-    return read_answers(cell)
+    found: dict[str, Any] = {}
+    cells = ([answers_cell(names)] if names else []) + ([calls_cell(calls)] if calls else [])
+    for cell in cells:
+        try:
+            found.update(read_answers(run.run_cell(cell, timeout=ANSWERS_TIMEOUT)))
+        except Exception:
+            continue
+    return found
+
+
+def calls_cell(calls: Sequence[AnswerCall]) -> NotebookNode:
+    """A cell that calls each notebook function an ``AnswerCall`` names on its cases (with
+    ``call_each``'s own source, so the kernel needs nothing from the kit) and prints the results
+    as JSON; a function the notebook does not define is left out."""
+    plan = {c.key: [c.function, list(c.cases)] for c in calls}
+    code = (
+        "from __future__ import annotations\n"  # call_each's annotations stay unevaluated
+        "import json as _course_json\n"
+        + inspect.getsource(call_each).replace("def call_each", "def _course_call_each")
+        + f"_course_plan = _course_json.loads({json.dumps(plan)!r})\n"
+        "_course_found = {k: _course_call_each(globals()[f], cases) "
+        "for k, (f, cases) in _course_plan.items() if callable(globals().get(f))}\n"
+        f"print({ANSWER_MARKER!r} + _course_json.dumps(_course_found))"
+    )
+    return nbformat.v4.new_code_cell(code)
 
 
 def answers_cell(names: Sequence[str]) -> NotebookNode:

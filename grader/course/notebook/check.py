@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from course.cellwatch import watch_cells
+from course.checks.answers import call_each, split
 from course.checks.api import OUTCOME_COLOUR, OUTCOME_LABEL, CheckResult, run_check
 from course.checks.catalog import Lab, resolve_lab
 from course.checks.cells import kernel_record
@@ -92,7 +93,12 @@ def _notebook_answers(lab: Lab) -> dict[str, Any]:
     except ImportError:
         shell = None
     namespace = shell.user_ns if shell is not None else {}
-    return {n: namespace[n] for n in names if n in namespace}
+    variables, calls = split(names)
+    found = {n: namespace[n] for n in variables if n in namespace}
+    for call in calls:  # the notebook's function on the cases it does not see
+        if callable(namespace.get(call.function)):
+            found[call.key] = call_each(namespace[call.function], call.cases)
+    return found
 
 
 def check(lab: str | int | Lab | None = None) -> Report:

@@ -15,7 +15,11 @@ every correction with its source):
   ``DelaySeconds`` 0-900;
 - SendMessageBatch: a batch over 1 MiB in all is ``BatchRequestTooLong``; an entry that breaks
   a per-message rule is reported in ``Failed`` and the other entries are sent, as AWS reports
-  each entry of a batch on its own.
+  each entry of a batch on its own;
+- TagQueue: moto refuses more than 50 tags in one call, but 50 tags per queue is AWS's
+  recommendation, not a limit ("We don't recommend adding more than 50 tags to a queue",
+  https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-queues.html):
+  the tags are added.
 
 Each rule is a small function that raises the exception of AWS's error code
 (``course.backend.sqs.exceptions``); the hooks at the end let it answer the call, or, for an
@@ -44,6 +48,8 @@ from course.backend.sqs.queues import queue_at_url
 
 MAX_MESSAGE_BYTES = 1_048_576
 MAX_MESSAGE_ATTRIBUTES = 10
+#: AWS recommends at most this many tags per queue; moto refuses more in one TagQueue.
+RECOMMENDED_TAGS = 50
 
 #: Integer queue attributes and their valid ranges (CreateQueue / SetQueueAttributes reference).
 QUEUE_ATTRIBUTE_RANGES: dict[str, tuple[int, int]] = {
@@ -232,6 +238,17 @@ def validate_send_batch(request: ApiRequest) -> Reply | None:
     if not failed:
         return None  # every entry is fine: moto sends them
     return _send_some(request, queue, valid, failed)
+
+
+@before("sqs", "TagQueue")
+def tag_queue(request: ApiRequest) -> Reply | None:
+    """Add more than 50 tags, which AWS only recommends against; moto answers the rest."""
+    queue = _queue(request)
+    tags = request.params.get("Tags")
+    if queue is None or not isinstance(tags, dict) or len(tags) <= RECOMMENDED_TAGS:
+        return None
+    queue.tags.update({str(k): str(v) for k, v in tags.items()})
+    return success(request.call, {})
 
 
 def _moto_attributes(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
