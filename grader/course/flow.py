@@ -14,6 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+#: The header by which the backend's own clients (an SQS event source mapping's poller) name
+#: the principal a call is recorded under; the server honours it only with the admin token.
+PRINCIPAL_HEADER = "X-Course-Principal"
+
 
 def call_entry(
     *,
@@ -27,11 +31,13 @@ def call_entry(
     status: int,
     request: dict[str, Any],
     response: dict[str, Any],
+    principal: str = "",
 ) -> dict[str, Any]:
     """The flow record's entry for one API call, as ``ApiCall.from_json`` reads it: the call's
     sequence number, service, action, region and wire protocol, when it started and ended on the
     backend's clock, the HTTP status, and request and response in boto3's shape. An error status
-    adds ``error``: the code and message of the response's ``Error``."""
+    adds ``error``: the code and message of the response's ``Error``; a call the backend made
+    itself adds ``principal`` (``"lambda"`` for an event source mapping's poller)."""
     entry: dict[str, Any] = {
         "seq": seq,
         "service": service,
@@ -47,6 +53,8 @@ def call_entry(
     if status >= 400:
         err = response.get("Error", {}) if isinstance(response, dict) else {}
         entry["error"] = {"code": err.get("Code", ""), "message": err.get("Message", "")}
+    if principal:
+        entry["principal"] = principal
     return entry
 
 
@@ -71,6 +79,9 @@ class ApiCall:
     request: dict[str, Any]
     response: dict[str, Any]
     error: dict[str, str] | None = None
+    #: "" for a call from outside (the student's code, a Lambda handler); "lambda" for one an
+    #: SQS event source mapping's poller made.
+    principal: str = ""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ApiCall:
@@ -86,6 +97,7 @@ class ApiCall:
             request=data.get("request") or {},
             response=data.get("response") or {},
             error=data.get("error"),
+            principal=str(data.get("principal") or ""),
         )
 
     @property

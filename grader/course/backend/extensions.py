@@ -45,7 +45,8 @@ EXTENSIONS: tuple[str, ...] = (
     "course.backend.ses.smtp_endpoint",  # the SMTP interface, started on first use; its log
     # Amazon CloudWatch
     "course.backend.cloudwatch.actions",  # SQS and SES metrics; alarms evaluated on the clock
-    # AWS Lambda
+    # AWS Lambda (event sources first: on reset their pollers stop before runs are killed)
+    "course.backend.awslambda.event_sources",  # SQS event source mappings poll as Lambda's do
     "course.backend.awslambda.invoke",  # Invoke runs the Python handler without Docker
     # The mailbox
     "course.backend.mail.mailbox",  # where every email lands: /_course/mailbox

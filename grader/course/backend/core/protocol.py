@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 
 import botocore.session
 from botocore import parsers
+from botocore.awsrequest import HeadersDict
 from botocore.model import OperationModel, ServiceModel, Shape
 
 #: Services whose calls are identified and parsed; others are recorded with raw bodies only.
@@ -157,7 +158,9 @@ def parse_response(call: Call, status: int, headers: dict[str, str], body: bytes
     parser = parsers.create_parser(protocol)
     try:
         parsed = parser.parse(
-            {"status_code": status, "headers": headers, "body": body},
+            # Case-insensitive, as botocore's own: a header-bound member (Lambda's FunctionError)
+            # is found whatever case the reply's headers are in.
+            {"status_code": status, "headers": HeadersDict(headers), "body": body},
             call.operation.output_shape,
         )
     except Exception as exc:  # a malformed body must not stop the recording

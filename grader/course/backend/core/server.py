@@ -49,10 +49,11 @@ from course.backend.core.protocol import Call, identify, parse_response
 from course.backend.core.registry import ApiRequest, Reply, json_reply
 from course.backend.core.settings import SETTINGS
 from course.client import ADMIN_HEADER
-from course.flow import call_entry, flow_page
+from course.flow import PRINCIPAL_HEADER, call_entry, flow_page
 
 #: How WSGI names the admin header in a request's environ.
 ADMIN_ENVIRON_KEY = "HTTP_" + ADMIN_HEADER.upper().replace("-", "_")
+PRINCIPAL_ENVIRON_KEY = "HTTP_" + PRINCIPAL_HEADER.upper().replace("-", "_")
 MAX_FLOW_ENTRIES = 100_000
 
 
@@ -66,17 +67,23 @@ class FlowRecorder:
         self._next = 1
         self._dropped = 0
         self._limit = limit
+        self._open: set[int] = set()  # calls begun since the last clear, not yet added
 
     def start(self) -> int:
         """Reserve the next sequence number for a call that has just begun."""
         with self._lock:
             seq = self._next
             self._next += 1
+            self._open.add(seq)
             return seq
 
     def add(self, seq: int, entry: dict[str, Any]) -> None:
-        """Keep the entry of call ``seq``; a full record counts it as dropped instead."""
+        """Keep the entry of call ``seq``; a full record counts it as dropped instead, and a call
+        begun before the record was cleared (a long poll in flight at a reset) is forgotten."""
         with self._lock:
+            if seq not in self._open:
+                return
+            self._open.discard(seq)
             if len(self._entries) >= self._limit:
                 self._dropped += 1
                 return
@@ -93,6 +100,7 @@ class FlowRecorder:
         """Forget every call and start numbering from 1 again."""
         with self._lock:
             self._entries.clear()
+            self._open.clear()
             self._next = 1
             self._dropped = 0
 
@@ -174,6 +182,7 @@ class CourseApp:
 
         seq = self.flow.start()
         started = clock.now()
+        principal = self._principal(environ)
         # Every credential the kit hands out maps to moto's default account.
         request = ApiRequest(call, DEFAULT_ACCOUNT_ID, environ, body)
         reply = registry.run_before(request)
@@ -184,8 +193,15 @@ class CourseApp:
         else:
             parsed = parse_response(call, reply.status, reply.header_dict, reply.body)
         registry.run_observers(request, reply.status, parsed)
-        self.flow.add(seq, _entry(seq, call, started, reply.status, parsed))
+        self.flow.add(seq, _entry(seq, call, started, reply.status, parsed, principal))
         return reply
+
+    def _principal(self, environ: dict[str, Any]) -> str:
+        """The principal the backend's own client names (``PRINCIPAL_HEADER``), believed only
+        with the admin token: a submission cannot pass its calls off as the poller's."""
+        if not self.admin_token or environ.get(ADMIN_ENVIRON_KEY) != self.admin_token:
+            return ""
+        return str(environ.get(PRINCIPAL_ENVIRON_KEY, ""))
 
     def _moto_reply(self, environ: dict[str, Any], body: bytes) -> Reply:
         captured: dict[str, Any] = {}
@@ -206,7 +222,7 @@ class CourseApp:
 
 
 def _entry(
-    seq: int, call: Call, started: float, status: int, parsed: dict[str, Any]
+    seq: int, call: Call, started: float, status: int, parsed: dict[str, Any], principal: str = ""
 ) -> dict[str, Any]:
     """The flow record's entry for ``call``, which ends now."""
     return call_entry(
@@ -220,6 +236,7 @@ def _entry(
         status=status,
         request=call.params,
         response=parsed,
+        principal=principal,
     )
 
 
