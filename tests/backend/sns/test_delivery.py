@@ -165,6 +165,72 @@ def test_a_queue_policy_for_the_topic_lets_messages_in(world: World) -> None:
     assert world.metric("NumberOfNotificationsDelivered") == 1
 
 
+KEY_MANAGEMENT = (
+    "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/"
+    "sqs-key-management.html"
+)
+
+
+def _encrypt_queue(world: World, key_policy_for_sns: bool | None) -> str:
+    """Encrypt the world's queue (SSE-KMS) with a new customer managed key, whose policy lets SNS
+    use it when ``key_policy_for_sns``; with None, with the AWS managed key alias/aws/sqs."""
+    if key_policy_for_sns is None:
+        key = "alias/aws/sqs"
+    else:
+        kms = make_client(world.backend, "kms")
+        statements = [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ]
+        if key_policy_for_sns:
+            statements.append(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "sns.amazonaws.com"},
+                    "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                    "Resource": "*",
+                }
+            )
+        policy = json.dumps({"Version": "2012-10-17", "Statement": statements})
+        key = kms.create_key(Policy=policy)["KeyMetadata"]["Arn"]
+    world.sqs.set_queue_attributes(QueueUrl=world.queue, Attributes={"KmsMasterKeyId": key})
+    return key
+
+
+@pytest.mark.parametrize("key", [False, None], ids=["key-policy-without-sns", "aws-managed-key"])
+def test_an_encrypted_queue_gets_nothing_unless_its_key_lets_sns_in(
+    world: World, key: bool | None
+) -> None:
+    """KEY_MANAGEMENT: a queue encrypted with KMS (SSE-KMS) takes messages from SNS only if SNS
+    may use its key: a customer managed key whose policy allows the service principal
+    kms:GenerateDataKey and kms:Decrypt. "You can't modify the key policy of an AWS managed KMS
+    key for Amazon SQS. The policy for this KMS key includes permissions for all principals in
+    the account (that are authorized to use Amazon SQS)", not SNS. With the queue policy in
+    place, the delivery still fails: NumberOfNotificationsFailed."""
+    _encrypt_queue(world, key)  # first: moto's SetQueueAttributes drops a Policy not re-sent
+    world.allow_queue()
+    world.subscribe_queue()
+    world.sns.publish(TopicArn=world.topic, Message="sealed")
+    assert world.queued() == []
+    assert world.metric("NumberOfNotificationsFailed") == 1
+
+
+def test_an_encrypted_queue_whose_key_lets_sns_in_gets_the_message(world: World) -> None:
+    """KEY_MANAGEMENT: with a key policy statement for sns.amazonaws.com allowing
+    kms:GenerateDataKey* and kms:Decrypt, SNS delivers to the SSE-KMS queue."""
+    _encrypt_queue(world, True)
+    world.allow_queue()
+    world.subscribe_queue()
+    world.sns.publish(TopicArn=world.topic, Message="sealed")
+    (message,) = world.queued()
+    assert json.loads(message["Body"])["Message"] == "sealed"
+    assert world.metric("NumberOfNotificationsDelivered") == 1
+
+
 def test_the_documented_everybody_policy_with_a_source_arn_works(world: World) -> None:
     """SQS_SUBSCRIBER's own example: Principal "*", Action sqs:SendMessage, Condition ArnEquals
     aws:SourceArn the topic."""

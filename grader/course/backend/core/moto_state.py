@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from moto.awslambda.models import LambdaBackend, LambdaFunction
     from moto.cloudwatch.models import CloudWatchBackend
     from moto.iam.models import IAMBackend
+    from moto.kms.models import KmsBackend
     from moto.logs.models import LogsBackend
     from moto.route53.models import Route53Backend
     from moto.ses.models import SESBackend
@@ -115,6 +116,13 @@ def iam(account_id: str) -> IAMBackend:
     from moto.iam.models import iam_backends
 
     return iam_backends[account_id][PARTITION]
+
+
+def kms(account_id: str, region: str) -> KmsBackend:
+    """moto's KMS backend of ``account_id`` in ``region``."""
+    from moto.kms.models import kms_backends
+
+    return kms_backends[account_id][region]
 
 
 def reset() -> None:

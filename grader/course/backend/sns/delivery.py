@@ -7,7 +7,9 @@ installs ``publish``): for each subscription of the topic
 1. a subscription still pending confirmation gets nothing;
 2. the filter policy (``course.rules.filter_policy``) decides, on attributes or on the body;
 3. an SQS queue gets the message only if its policy allows ``sqs:SendMessage`` from the
-   topic, a Lambda function only if its policy allows ``sns.amazonaws.com`` to invoke it;
+   topic and, when the queue is encrypted with a KMS key (SSE-KMS), the key's policy lets
+   ``sns.amazonaws.com`` use the key (``kms:GenerateDataKey`` and ``kms:Decrypt``); a Lambda
+   function only if its policy allows ``sns.amazonaws.com`` to invoke it;
 4. the message is delivered: SQS envelope (or raw), Lambda event (run asynchronously by
    ``course.backend.awslambda.runtime``), email to the backend's mailbox; other protocols as
    moto does (its own ``Subscription.publish``, kept in ``MOTO_SUBSCRIPTION_PUBLISH``).
@@ -19,6 +21,7 @@ topic has ``<Protocol>FailureFeedbackRoleArn`` (or ``...SuccessFeedbackRoleArn``
 delivery status is logged to CloudWatch Logs (``sns/<region>/<account>/<topic>[/Failure]``).
 
 https://docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-queue-to-sns-topic.html
+https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html
 https://docs.aws.amazon.com/sns/latest/dg/sns-lambda-as-subscriber.html
 https://docs.aws.amazon.com/sns/latest/dg/sns-monitoring-using-cloudwatch.html
 https://docs.aws.amazon.com/sns/latest/dg/sns-topic-attributes.html
@@ -247,6 +250,8 @@ def _to_queue(subscription: Any, publication: Publication, message: str) -> Outc
         backend, queue = _permitted_queue(subscription.endpoint, publication)
     except ServiceError as refused:
         return Outcome("failed", _sqs_error(refused), refused.status)
+    if refusal := _key_refusal(queue, publication):
+        return Outcome("failed", refusal, 400)
     raw = str(subscription.attributes.get("RawMessageDelivery", "")).lower() == "true"
     if raw:
         body, attributes = message, _sqs_attributes(publication.attributes)
@@ -294,15 +299,43 @@ def _permitted_queue(endpoint: str, publication: Publication) -> tuple[Any, Any]
     return backend, queue
 
 
+def _key_refusal(queue: Any, publication: Publication) -> str | None:
+    """Why SNS cannot use an SSE-KMS queue's key (its delivery-status ``providerResponse``), or
+    None when the queue has no KMS key or the key's policy lets SNS generate data keys and
+    decrypt. AWS (SQS key management): encrypted queues work with SNS only with a customer
+    managed key whose policy allows the service principal ``kms:GenerateDataKey`` and
+    ``kms:Decrypt``; "you can't modify the key policy of an AWS managed KMS key for Amazon SQS",
+    whose policy admits only the account's own principals (moto's ``alias/aws/sqs`` key has the
+    account-only default policy, so it refuses SNS here too)."""
+    key_id = getattr(queue, "kms_master_key_id", None)
+    if not key_id:
+        return None
+    parts = queue.queue_arn.split(":")
+    try:
+        key = moto_state.kms(parts[4], parts[3]).describe_key(key_id)
+    except Exception:  # moto raises KeyError, NotFoundException or AttributeError
+        return _provider_error("KMS.NotFoundException", f"Invalid keyId {key_id}")
+    if not key.enabled:
+        return _provider_error("KMS.DisabledException", f"{key.arn} is disabled.")
+    source = {"aws:SourceArn": publication.topic.arn, "aws:SourceAccount": parts[4]}
+    for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+        if not allows(key.policy, Request(SNS_PRINCIPAL, action, key.arn, source)):
+            return _provider_error(
+                "KMS.AccessDeniedException",
+                f"The key policy of {key.arn} does not allow {SNS_PRINCIPAL} {action}",
+            )
+    return None
+
+
+def _provider_error(code: str, message: str) -> str:
+    """A refusal by SQS (or its KMS key) as SNS logs it in the delivery status
+    (``providerResponse``)."""
+    return json.dumps({"ErrorCode": code, "ErrorMessage": message, "sqsRequestId": "Unrecoverable"})
+
+
 def _sqs_error(refused: ServiceError) -> str:
     """SQS's refusal as SNS logs it in the delivery status (``providerResponse``)."""
-    return json.dumps(
-        {
-            "ErrorCode": refused.code,
-            "ErrorMessage": refused.message,
-            "sqsRequestId": "Unrecoverable",
-        }
-    )
+    return _provider_error(refused.code, refused.message)
 
 
 def _sqs_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
