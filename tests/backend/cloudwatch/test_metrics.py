@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from course.backend.process import Backend
 
-from tests.backend.ses.helpers import verified_address
+from tests.backend.ses.helpers import events_pipeline, verified_address
 from tests.conftest import make_client
 
 SQS_METRICS_PAGE = (
@@ -263,28 +263,9 @@ def test_an_alarm_action_publishes_cloudwatch_s_notification_to_the_topic(
     import json
 
     sqs, cw = clients
-    sns = make_client(backend, "sns")
     start_of_minute(backend)
     url = sqs.create_queue(QueueName="aging-queue")["QueueUrl"]
-    inbox = sqs.create_queue(QueueName="alarm-inbox")["QueueUrl"]
-    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    topic = sns.create_topic(Name="alarms")["TopicArn"]
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "sns.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": inbox_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": topic}},
-            }
-        ],
-    }
-    sqs.set_queue_attributes(QueueUrl=inbox, Attributes={"Policy": json.dumps(policy)})
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn)
+    topic, inbox = events_pipeline(backend)  # a topic with a queue subscribed, policy included
     _age_alarm(cw, "age-to-topic", AlarmActions=[topic])
     sqs.send_message(QueueUrl=url, MessageBody="waiting")
     backend.advance_clock(60)

@@ -162,6 +162,18 @@ def _period(value: Any) -> int:
     return period
 
 
+def _stored(request: ApiRequest, metric: dict[str, Any], unit: str | None) -> list[Any]:
+    """The stored datapoints of the metric a request names (Namespace, MetricName, Dimensions)."""
+    return matching(
+        request.account_id,
+        request.call.region,
+        str(metric.get("Namespace", "")),
+        str(metric.get("MetricName", "")),
+        metric.get("Dimensions") or [],
+        unit,
+    )
+
+
 @before("cloudwatch", "GetMetricStatistics")
 def get_metric_statistics(request: ApiRequest) -> Reply | None:
     """GetMetricStatistics with CloudWatch's periods; percentiles are left to moto."""
@@ -175,14 +187,7 @@ def get_metric_statistics(request: ApiRequest) -> Reply | None:
         "The parameter StartTime must be less than the parameter EndTime.",
     )
     period = _period(params.get("Period"))
-    data = matching(
-        request.account_id,
-        request.call.region,
-        str(params.get("Namespace", "")),
-        str(params.get("MetricName", "")),
-        params.get("Dimensions") or [],
-        params.get("Unit"),
-    )
+    data = _stored(request, params, params.get("Unit"))
     unit = params.get("Unit") or next((d.unit for d in data if d.unit), None) or "None"
     points = [
         {"Timestamp": moment, **{s: stats[s] for s in wanted}, "Unit": unit}
@@ -208,14 +213,7 @@ def get_metric_data(request: ApiRequest) -> Reply | None:
     for query in queries:
         stat = query["MetricStat"]
         metric = stat.get("Metric") or {}
-        data = matching(
-            request.account_id,
-            request.call.region,
-            str(metric.get("Namespace", "")),
-            str(metric.get("MetricName", "")),
-            metric.get("Dimensions") or [],
-            stat.get("Unit"),
-        )
+        data = _stored(request, metric, stat.get("Unit"))
         found = periods(data, start, end, _period(stat.get("Period")))
         if params.get("ScanBy", "TimestampDescending") != "TimestampAscending":
             found.reverse()
