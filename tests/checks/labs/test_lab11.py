@@ -156,11 +156,15 @@ class Etl:
             assert time.monotonic() < deadline, "timed out waiting"
             time.sleep(0.1)
 
-    def run(self, retries: int = 2) -> None:
-        """Send the five records and let the poison one be retried until SQS moves it."""
+    def first_batch(self) -> None:
+        """Send the five records and wait until the poller has handled their first batch."""
         self.send()
         self.wait(lambda: self.invokes() >= 1)
         time.sleep(0.5)  # the batch's deletes
+
+    def run(self, retries: int = 2) -> None:
+        """Send the five records and let the poison one be retried until SQS moves it."""
+        self.first_batch()
         for round_ in range(retries):
             self.backend.advance_clock(61)
             time.sleep(1.5)  # one more look of the poller at the queue
@@ -267,9 +271,7 @@ def test_raising_sends_the_whole_batch_back(backend: Backend, aws: Aws) -> None:
 def test_swallowing_the_error_loses_the_bad_record(backend: Backend, aws: Aws) -> None:
     etl = Etl(backend, handler=SWALLOWS)
     etl.mapping()
-    etl.send()
-    etl.wait(lambda: etl.invokes() >= 1)
-    time.sleep(0.5)
+    etl.first_batch()
     backend.advance_clock(61)
     time.sleep(1.5)
     result = outcomes(aws)
@@ -292,9 +294,7 @@ def test_without_report_batch_item_failures_the_bad_record_is_deleted(
 ) -> None:
     etl = Etl(backend)
     etl.mapping(FunctionResponseTypes=None)
-    etl.send()
-    etl.wait(lambda: etl.invokes() >= 1)
-    time.sleep(0.5)
+    etl.first_batch()
     result = outcomes(aws)
     assert result["partial-failure"] == "failed"
     assert result["bad-record-in-dlq"] == "not_attempted"
