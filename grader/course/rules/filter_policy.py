@@ -31,6 +31,7 @@ MAX_KEYS = 5
 MAX_COMBINATIONS = 150
 NUMERIC_OPERATORS = ("<", "<=", "=", ">", ">=")
 STRING_OPERATORS = ("prefix", "suffix", "equals-ignore-case")
+RESERVED = frozenset((*STRING_OPERATORS, "anything-but", "numeric", "exists", "cidr"))
 
 
 class FilterPolicyError(ValueError):
@@ -77,12 +78,13 @@ def validate(text: str, scope: str = ATTRIBUTES) -> dict[str, Any]:
 
 
 def _is_or(key: str, value: Any) -> bool:
-    """AWS treats ``$or`` as an operator only with an array of at least two objects."""
+    """AWS treats ``$or`` as an operator only with an array of at least two objects none of
+    whose field names is a reserved keyword (and-or-logic.html); else it is an ordinary key."""
     return (
         key == "$or"
         and isinstance(value, list)
         and len(value) >= 2
-        and all(isinstance(v, dict) for v in value)
+        and all(isinstance(v, dict) and not RESERVED.intersection(v) for v in value)
     )
 
 
@@ -302,13 +304,10 @@ def _match_body(policy: dict[str, Any], body: dict[str, Any]) -> bool:
     return True
 
 
-def _children(node: Any, key: str) -> list[Any]:
-    """The values under ``key`` in an object, or in every object of an array (recursively)."""
-    if isinstance(node, dict):
-        return _flatten(node[key]) if key in node else []
-    if isinstance(node, list):
-        return [c for item in node for c in _children(item, key)]
-    return []
+def _children(node: dict[str, Any], key: str) -> list[Any]:
+    """The values under ``key`` in an object, arrays flattened (an array of objects gives each
+    object, which ``_match_body`` then follows)."""
+    return _flatten(node[key]) if key in node else []
 
 
 def _flatten(value: Any) -> list[Any]:
