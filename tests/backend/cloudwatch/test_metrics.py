@@ -8,6 +8,7 @@ calls fall in; ``advance_clock`` then ends minutes without sleeping.
 from __future__ import annotations
 
 import datetime
+import json
 from typing import Any
 
 import pytest
@@ -15,11 +16,6 @@ from course.backend.process import Backend
 
 from tests.backend.ses.helpers import events_pipeline, verified_address
 from tests.conftest import make_client
-
-SQS_METRICS_PAGE = (
-    "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/"
-    "sqs-available-cloudwatch-metrics.html"
-)
 
 
 def backend_now(backend: Backend) -> float:
@@ -59,14 +55,12 @@ def clients(backend: Backend) -> tuple[Any, Any]:
 def test_a_minute_s_counts_and_gauges_are_published_once_it_ends(
     backend: Backend, clients: tuple[Any, Any]
 ) -> None:
-    (
-        """AWS/SQS, dimension QueueName, one-minute periods: NumberOfMessagesSent/Received/Deleted,
+    """AWS/SQS, dimension QueueName, one-minute periods: NumberOfMessagesSent/Received/Deleted,
     NumberOfEmptyReceives summed over the minute; ApproximateNumberOfMessagesVisible and
     NotVisible sampled; SentMessageSize in bytes, one sample per message (AWS: "Amazon SQS
     automatically publishes operational metrics to Amazon CloudWatch under the AWS/SQS
-    namespace"; SentMessageSize "Units: Bytes"), """
-        + SQS_METRICS_PAGE
-    )
+    namespace"; SentMessageSize "Units: Bytes"),
+    https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html."""
     sqs, cw = clients
     minute = start_of_minute(backend)
     url = sqs.create_queue(QueueName="metrics-queue")["QueueUrl"]
@@ -203,20 +197,22 @@ def test_an_age_alarm_fires_when_a_message_waits_and_clears_when_it_is_gone(
     """A new alarm is INSUFFICIENT_DATA ("When this operation creates an alarm, the alarm state
     is immediately set to INSUFFICIENT_DATA",
     https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html);
-    it goes to ALARM when its datapoints breach the threshold and back when they do not, with
-    missing data treated as TreatMissingData says
-    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html)."""
+    it goes to ALARM when its datapoints breach the threshold, and with no datapoint at all
+    TreatMissingData decides: "missing – If all data points in the alarm evaluation range are
+    missing, the alarm transitions to INSUFFICIENT_DATA", notBreaching treats them as "good",
+    breaching as "bad", and "ignore – The current alarm state is maintained"
+    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html)."""
     sqs, cw = clients
     minute = start_of_minute(backend)
     url = sqs.create_queue(QueueName="aging-queue")["QueueUrl"]
-    _age_alarm(cw, "age-missing")
-    _age_alarm(cw, "age-not-breaching", treat="notBreaching")
+    for treat in ("missing", "notBreaching", "breaching", "ignore"):
+        _age_alarm(cw, f"age-{treat}", treat=treat)
     assert _alarm(cw, "age-missing")["StateValue"] == "INSUFFICIENT_DATA"
     sqs.send_message(QueueUrl=url, MessageBody="waiting")
     backend.advance_clock(60)
     # the first minute's sample: 59 s old
     assert _alarm(cw, "age-missing")["StateValue"] == "ALARM"
-    alarm = _alarm(cw, "age-not-breaching")
+    alarm = _alarm(cw, "age-notBreaching")
     assert alarm["StateValue"] == "ALARM"
     assert alarm["StateReason"].startswith("Threshold Crossed: 1 out of the last 1 datapoints")
     assert alarm["StateUpdatedTimestamp"].timestamp() == minute + 60
@@ -224,9 +220,16 @@ def test_an_age_alarm_fires_when_a_message_waits_and_clears_when_it_is_gone(
     message = sqs.receive_message(QueueUrl=url)["Messages"][0]
     sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     backend.advance_clock(120)
-    assert _alarm(cw, "age-missing")["StateValue"] == "INSUFFICIENT_DATA"
-    assert _alarm(cw, "age-not-breaching")["StateValue"] == "OK"
-    history = cw.describe_alarm_history(AlarmName="age-not-breaching")["AlarmHistoryItems"]
+    # no datapoint any more: the age is reported only while the queue holds a message
+    states = {t: _alarm(cw, f"age-{t}")["StateValue"] for t in ("missing", "notBreaching")}
+    states |= {t: _alarm(cw, f"age-{t}")["StateValue"] for t in ("breaching", "ignore")}
+    assert states == {
+        "missing": "INSUFFICIENT_DATA",
+        "notBreaching": "OK",
+        "breaching": "ALARM",
+        "ignore": "ALARM",
+    }
+    history = cw.describe_alarm_history(AlarmName="age-notBreaching")["AlarmHistoryItems"]
     assert [h["HistorySummary"] for h in history] == [
         "Alarm updated from ALARM to OK",
         "Alarm updated from INSUFFICIENT_DATA to ALARM",
@@ -260,7 +263,6 @@ def test_an_alarm_action_publishes_cloudwatch_s_notification_to_the_topic(
     """An alarm's SNS action receives the alarm's state change as JSON (AlarmName,
     NewStateValue, OldStateValue, NewStateReason, Trigger) with the subject 'ALARM: "name" in
     <region>' (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarm_Changes.html)."""
-    import json
 
     sqs, cw = clients
     start_of_minute(backend)
@@ -324,3 +326,37 @@ def test_a_lab_09_bounce_alarm_fires_after_bounces(backend: Backend) -> None:
 
     assert (total("Send"), total("Delivery"), total("Bounce")) == (2, 1, 1)
     assert total("Reputation.BounceRate") == 0.5
+
+
+def test_sent_counts_what_sns_delivers_but_not_what_a_redrive_moves(
+    backend: Backend, clients: tuple[Any, Any]
+) -> None:
+    """NumberOfMessagesSent is "the number of messages added to a queue", SNS deliveries
+    included; a message moved to a dead-letter queue after maxReceiveCount is not a send to it
+    (its receives are counted where it was received), though the DLQ holds it:
+    https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html."""
+    sqs, cw = clients
+    minute = start_of_minute(backend)
+    topic, _ = events_pipeline(backend)  # topic "ses-events" → queue "ses-events-queue"
+    make_client(backend, "sns").publish(TopicArn=topic, Message="fan-out")
+    dlq = sqs.create_queue(QueueName="metrics-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "1"})
+    source = sqs.create_queue(QueueName="metrics-source", Attributes={"RedrivePolicy": redrive})
+    url = source["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="poison")
+    sqs.receive_message(QueueUrl=url, VisibilityTimeout=0)
+    sqs.receive_message(QueueUrl=url)  # the second receive moves it to the DLQ
+    backend.advance_clock(60)
+
+    def value(queue: str, metric: str) -> float:
+        points = stats(cw, queue, metric, minute, minute + 60)
+        return points[0]["Sum"] if points else 0.0
+
+    assert value("ses-events-queue", "NumberOfMessagesSent") == 1
+    assert value("metrics-source", "NumberOfMessagesSent") == 1
+    assert value("metrics-source", "NumberOfMessagesReceived") == 1
+    assert value("metrics-dlq", "NumberOfMessagesSent") == 0
+    assert value("metrics-dlq", "ApproximateNumberOfMessagesVisible") == 1

@@ -84,9 +84,10 @@ def _observe_sqs(request: ApiRequest, status: int, parsed: dict[str, Any]) -> No
     """Count what an answered SQS call did, then bring the metrics and alarms up to now."""
     now, region, account = clock.now(), request.call.region, request.account_id
     name = _queue_name(request.params)
-    sqs_metrics.catch_up(account, region, now)
-    if name:
-        sqs_metrics.observe_queue(account, region, name, now, acted=True)
+    if request.call.action == "StartMessageMoveTask" or not name:
+        sqs_metrics.catch_up(account, region, now)  # a redrive moves messages between queues
+    else:
+        sqs_metrics.observe_call(account, region, name, now)
     if status == 200 and name:
         action = request.call.action
         if action == "ReceiveMessage":

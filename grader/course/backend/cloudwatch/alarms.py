@@ -5,11 +5,16 @@ alarm in INSUFFICIENT_DATA ("When this operation creates an alarm, the alarm sta
 immediately set to INSUFFICIENT_DATA", PutMetricAlarm in the Amazon CloudWatch API Reference)
 and evaluates it every minute: over the last ``EvaluationPeriods`` periods of ``Period``
 seconds, the alarm goes to ALARM when at least ``DatapointsToAlarm`` (default: all of them)
-breach the threshold, to OK when fewer do, and missing periods count as ``TreatMissingData``
-says: ``missing`` (the default; no datapoint at all is INSUFFICIENT_DATA, and fewer datapoints
-than ``DatapointsToAlarm`` are judged on the ones there are), ``notBreaching``, ``breaching``
-or ``ignore`` (no datapoint at all keeps the state)
-(https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html).
+breach the threshold, to OK when fewer do
+(https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html), and
+missing periods count as ``TreatMissingData`` says: "notBreaching – Missing data points are
+treated as good and within the threshold", "breaching – ... as bad and breaching the
+threshold", "ignore – The current alarm state is maintained", "missing – If all data points in
+the alarm evaluation range are missing, the alarm transitions to INSUFFICIENT_DATA" (the
+default; https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html).
+With ``missing`` or ``ignore`` and only some periods missing, the kit judges the datapoints
+there are, needing at most as many breaching as there are (CloudWatch's own rule, which looks
+further back for datapoints, is not modelled).
 
 Evaluation is lazy and deterministic: whenever CloudWatch is read, or a call touches SQS, SNS or
 SES, each alarm is evaluated at every minute boundary that passed since its last evaluation, in

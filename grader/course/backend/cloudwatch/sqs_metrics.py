@@ -102,23 +102,22 @@ def message_bytes(message: Any) -> int:
     return size
 
 
-def _snapshot(queue: Any) -> tuple[dict[str, Held], dict[str, int]]:
-    """The messages moto's queue holds now, and the size of each."""
+def _snapshot(queue: Any) -> tuple[dict[str, Held], dict[str, Any]]:
+    """The messages moto's queue holds now, by id, as ``Held`` and as moto's messages."""
     retention = int(queue.message_retention_period)
-    held, sizes = {}, {}
     with queue._messages_lock:
-        messages = list(queue._messages)
-    for m in messages:
+        messages = {m.id: m for m in queue._messages}
+    held = {}
+    for message_id, m in messages.items():
         sent = (m.sent_timestamp or 0) / 1000
-        held[m.id] = Held(
+        held[message_id] = Held(
             sent=sent,
             delayed_until=float(m.delayed_until or 0) / 1000,
             visible_at=float(m.visible_at or 0) / 1000,
             received=bool(m.approximate_receive_count),
             expires=sent + retention,
         )
-        sizes[m.id] = message_bytes(m)
-    return held, sizes
+    return held, messages
 
 
 def gauges(held: dict[str, Held], at: float) -> dict[str, tuple[float, str]]:
@@ -236,7 +235,7 @@ def observe_queue(account_id: str, region: str, name: str, now: float, acted: bo
         if queue is None:
             del _TRACKS[key]
             return
-        held, sizes = _snapshot(queue)
+        held, messages = _snapshot(queue)
         seen = _SEEN.setdefault(account_id, set())
         for message_id, message in held.items():
             if message_id in track.held or message_id in seen:
@@ -244,10 +243,20 @@ def observe_queue(account_id: str, region: str, name: str, now: float, acted: bo
             seen.add(message_id)
             minute = max(minute_start(message.sent), track.published)
             track.counts.setdefault(minute, Counter())["NumberOfMessagesSent"] += 1
-            track.sizes.setdefault(minute, []).append(sizes[message_id])
+            track.sizes.setdefault(minute, []).append(message_bytes(messages[message_id]))
         track.held, track.observed = held, now
         if acted:
             track.last_action = now
+
+
+def observe_call(account_id: str, region: str, name: str, now: float) -> None:
+    """After a call on queue ``name``: observe it and its dead-letter queue (a receive may move
+    messages there); other queues are unchanged, and are published when CloudWatch is read."""
+    queue = _moto_queue(account_id, region, name)
+    dlq = getattr(queue, "dead_letter_queue", None) if queue is not None else None
+    observe_queue(account_id, region, name, now, acted=True)
+    if dlq is not None:
+        observe_queue(account_id, region, str(dlq.name), now, acted=False)
 
 
 def count(account_id: str, region: str, name: str, metric: str, n: int, now: float) -> None:
