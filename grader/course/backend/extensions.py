@@ -36,6 +36,7 @@ EXTENSIONS: tuple[str, ...] = (
     "course.backend.sns.large_messages",  # MaximumMessageSize: up to 1 MiB, its subscriptions
     "course.backend.sns.filter_policies",  # FilterPolicy validated when it is set
     # Amazon SES
+    "course.backend.ses.routes",  # every botocore release's v2 bindings; unknown operations
     "course.backend.ses.identities",  # the verification link and DKIM key pages
     "course.backend.ses.identity_actions",  # v1/v2 identity calls: verification, DKIM, MAIL FROM
     "course.backend.ses.account_actions",  # sandbox, quotas, statistics, production access

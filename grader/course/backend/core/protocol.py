@@ -125,18 +125,35 @@ def identify(method: str, path: str, headers: dict[str, str], body: bytes) -> Ca
         return Call(candidates[0], action, region, "query", dict(form))
 
     bare_path, _, query = path.partition("?")
-    best: tuple[int, str, str, re.Match[str]] | None = None
+    best: tuple[int, str, str, dict[str, str]] | None = None
     for name in candidates:
-        for route_method, regex, literal, op_name in _rest_routes(name):
-            found = regex.match(bare_path) if route_method == method else None
-            if found and (best is None or literal > best[0]):
-                best = (literal, name, op_name, found)
-    if best is None:
-        return Call(candidates[0], f"{method} {bare_path}", region, "rest")
-    _, name, op_name, found = best
+        if (found := _rest_match(name, method, bare_path)) and (best is None or found[0] > best[0]):
+            best = (found[0], name, found[1], found[2])
+    if best is None:  # no operation of that shape: recorded under the REST service, if any
+        rest = [n for n in candidates if service_model(n).protocol.startswith("rest")]
+        return Call((rest or candidates)[0], f"{method} {bare_path}", region, "rest")
+    _, name, op_name, uri_params = best
     op = service_model(name).operation_model(op_name)
-    params = _from_rest(op, found.groupdict(), query, headers, body)
+    params = _from_rest(op, uri_params, query, headers, body)
     return Call(name, op_name, region, service_model(name).protocol, params, op)
+
+
+def rest_operation(service: str, method: str, path: str) -> str | None:
+    """The operation of REST ``service`` that botocore's model binds to ``method`` on ``path``
+    (without its query string), or None when it binds none there."""
+    found = _rest_match(service, method, path)
+    return found[1] if found else None
+
+
+def _rest_match(service: str, method: str, path: str) -> tuple[int, str, dict[str, str]] | None:
+    """(literal length, operation, URI parameters) of the most literal route of ``service``
+    matching ``method`` on ``path``, or None."""
+    best: tuple[int, str, dict[str, str]] | None = None
+    for route_method, regex, literal, op_name in _rest_routes(service):
+        found = regex.match(path) if route_method == method else None
+        if found and (best is None or literal > best[0]):
+            best = (literal, op_name, found.groupdict())
+    return best
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

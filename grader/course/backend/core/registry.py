@@ -11,6 +11,9 @@ with these decorators:
   a ``@before`` hook), with the final parsed response; it cannot change the answer (the
   CloudWatch metrics count what every call did).
 - ``@page(prefix)``: serves a non-AWS HTTP path of the backend (the mailbox, a confirm link).
+- ``@route(prefix)``: sees an API request whose path starts with ``prefix`` before it is
+  identified, and may give it another HTTP shape (an older client's binding of an operation,
+  rewritten to the one botocore's model has today) or refuse it (an operation no client has).
 - ``@on_reset``: clears the extension's own state when the backend is reset.
 
 A hook refuses a call by raising a ``course.backend.core.errors.ServiceError`` (each service's
@@ -71,6 +74,20 @@ class ApiRequest:
         return self.call.params
 
 
+@dataclass(frozen=True)
+class Wire:
+    """An API request as it came over HTTP, before it is identified: method, path (decoded, as
+    WSGI's ``PATH_INFO``, without the query string), query string, headers (lower-case names)
+    and body."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+
+
+Router = Callable[[Wire], Wire | None]
 BeforeHook = Callable[[ApiRequest], Reply | None]
 AfterHook = Callable[[ApiRequest, Reply, dict[str, Any]], Reply | None]
 PageHandler = Callable[[dict[str, Any], bytes], Reply]
@@ -80,6 +97,7 @@ _before: dict[tuple[str, str], list[BeforeHook]] = {}
 _after: dict[tuple[str, str], list[AfterHook]] = {}
 _observers: dict[tuple[str, str], list[Observer]] = {}
 _pages: dict[str, PageHandler] = {}
+_routes: list[tuple[str, Router]] = []
 _resets: list[Callable[[], None]] = []
 
 
@@ -122,6 +140,27 @@ def page(prefix: str) -> Callable[[PageHandler], PageHandler]:
         return fn
 
     return register
+
+
+def route(prefix: str) -> Callable[[Router], Router]:
+    """Register a router for API requests whose path starts with ``prefix``: it returns the
+    request as the backend should see it, or None to leave it as it is; raising a
+    ``ServiceError`` answers the request with that AWS error."""
+
+    def register(fn: Router) -> Router:
+        _routes.append((prefix, fn))
+        return fn
+
+    return register
+
+
+def run_routes(wire: Wire) -> Wire:
+    """The request as the routers whose prefix it matches leave it, in the order they
+    registered (each sees the previous one's result); a router's ``ServiceError`` propagates."""
+    for prefix, fn in _routes:
+        if wire.path.startswith(prefix):
+            wire = fn(wire) or wire
+    return wire
 
 
 def on_reset(fn: Callable[[], None]) -> Callable[[], None]:

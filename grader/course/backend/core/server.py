@@ -2,7 +2,8 @@
 
 Run as its own process (``python -m course.backend``, which passes ``main`` the extension
 modules of ``course.backend.extensions`` by name); the kit talks to it over HTTP. For each AWS
-call the middleware (``CourseApp``) identifies the service and action
+call the middleware (``CourseApp``) lets the extensions' routers give it today's HTTP shape
+(``course.backend.core.registry.run_routes``), identifies the service and action
 (``course.backend.core.protocol``), lets the registry run the extensions' hooks around moto
 (``course.backend.core.registry.run_before`` and ``run_after``), and records the call, request
 and response in boto3's shape, in the format of ``course.flow`` (``call_entry``), so the grader
@@ -40,13 +41,14 @@ from collections.abc import Iterable
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from course.backend.core import clock, moto_state, registry
+from course.backend.core.errors import ServiceError
 from course.backend.core.gate import open_gate
 from course.backend.core.moto_state import DEFAULT_ACCOUNT_ID
 from course.backend.core.protocol import Call, identify, parse_response
-from course.backend.core.registry import ApiRequest, Reply, json_reply
+from course.backend.core.registry import ApiRequest, Reply, Wire, error_reply, json_reply
 from course.backend.core.settings import SETTINGS
 from course.client import ADMIN_HEADER
 from course.flow import PRINCIPAL_HEADER, call_entry, flow_page
@@ -172,7 +174,11 @@ class CourseApp:
 
     # -- AWS API calls
     def _api(self, environ: dict[str, Any], body: bytes) -> Reply:
-        headers = _headers(environ)
+        refused: ServiceError | None = None
+        try:
+            headers, body = _route(environ, _headers(environ), body)
+        except ServiceError as error:  # a router knows no operation of that shape
+            headers, refused = _headers(environ), error
         path = environ.get("PATH_INFO", "")
         if environ.get("QUERY_STRING"):
             path = f"{path}?{environ['QUERY_STRING']}"
@@ -185,7 +191,7 @@ class CourseApp:
         principal = self._principal(environ)
         # Every credential the kit hands out maps to moto's default account.
         request = ApiRequest(call, DEFAULT_ACCOUNT_ID, environ, body)
-        reply = registry.run_before(request)
+        reply = error_reply(call, refused) if refused else registry.run_before(request)
         if reply is None:
             reply = self._moto_reply(environ, body)
             parsed = parse_response(call, reply.status, reply.header_dict, reply.body)
@@ -238,6 +244,35 @@ def _entry(
         response=parsed,
         principal=principal,
     )
+
+
+def _route(
+    environ: dict[str, Any], headers: dict[str, str], body: bytes
+) -> tuple[dict[str, str], bytes]:
+    """Run the routers (``registry.route``) on an API request; one they rewrote replaces it in
+    ``environ``, where moto reads it, and its headers and body are returned."""
+    wire = Wire(
+        environ["REQUEST_METHOD"],
+        environ.get("PATH_INFO", ""),
+        environ.get("QUERY_STRING", ""),
+        headers,
+        body,
+    )
+    routed = registry.run_routes(wire)
+    if routed is wire:
+        return headers, body
+    environ.update(
+        REQUEST_METHOD=routed.method,
+        PATH_INFO=routed.path,
+        QUERY_STRING=routed.query,
+        CONTENT_LENGTH=str(len(routed.body)),
+    )
+    for key in ("RAW_URI", "REQUEST_URI"):
+        if key in environ:
+            environ[key] = quote(routed.path) + (f"?{routed.query}" if routed.query else "")
+    if "content-type" in routed.headers:
+        environ["CONTENT_TYPE"] = routed.headers["content-type"]
+    return routed.headers, routed.body
 
 
 def _headers(environ: dict[str, Any]) -> dict[str, str]:
