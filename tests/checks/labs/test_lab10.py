@@ -262,7 +262,11 @@ def other_calls_one_cell_each(backend: Backend, nb: Notebook) -> None:
         lambda: sqs.set_queue_attributes(
             QueueUrl=url, Attributes={"ReceiveMessageWaitTimeSeconds": "30"}
         ),
-        lambda: sqs.send_message(QueueUrl=url, MessageBody="é" * 600_000),
+        lambda: sqs.send_message(
+            QueueUrl=url,
+            MessageBody="é" * 500_000,  # 1,000,000 bytes: the attribute makes it too big
+            MessageAttributes={"note": {"DataType": "String", "StringValue": "z" * 50_000}},
+        ),
     ]
     for call in calls:
         with nb.cell(), contextlib.suppress(ClientError):

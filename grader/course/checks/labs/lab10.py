@@ -175,19 +175,29 @@ def test_age_alarm(aws: Aws) -> None:
 # ---------------------------------------------------------------- limits-handled
 
 
-def _attribute(call: ApiCall, name: str) -> Any:
-    return (call.request.get("Attributes") or {}).get(name)
+def _out_of_range(call: ApiCall, names: tuple[str, ...], low: int, high: int) -> bool:
+    """Whether the call sets one of ``names`` (a queue attribute or a parameter) outside
+    ``low``..``high``."""
+    for name in names:
+        value = (call.request.get("Attributes") or {}).get(name, call.request.get(name))
+        if value is None:
+            continue
+        try:
+            if not low <= int(str(value).strip()) <= high:
+                return True
+        except ValueError:
+            return True
+    return False
 
 
-def _outside(value: Any, low: int, high: int) -> bool:
-    try:
-        return not low <= int(str(value).strip()) <= high
-    except ValueError:
-        return value is not None
-
-
-def _body_bytes(call: ApiCall) -> int:
-    return len(str(call.request.get("MessageBody", "")).encode("utf-8"))
+def _message_bytes(call: ApiCall) -> int:
+    """A sent message's size as SQS counts it: the body and each attribute's name, type and
+    value, in bytes (a binary value as recorded)."""
+    size = len(str(call.request.get("MessageBody", "")).encode("utf-8"))
+    for name, value in (call.request.get("MessageAttributes") or {}).items():
+        text = value.get("StringValue") or value.get("BinaryValue") or ""
+        size += len(f"{name}{value.get('DataType', '')}{text}".encode())
+    return size
 
 
 #: Each limit: what breaks it, which calls can, AWS's error codes for it, and the test.
@@ -208,45 +218,27 @@ LIMITS: tuple[tuple[str, tuple[str, ...], frozenset[str], Callable[[ApiCall], bo
         "a visibility timeout outside 0 s to 12 hours",
         ("CreateQueue", "SetQueueAttributes", "ReceiveMessage", "ChangeMessageVisibility"),
         frozenset({"InvalidAttributeValue", "InvalidParameterValue"}),
-        lambda c: (
-            _outside(
-                _attribute(c, "VisibilityTimeout") or c.request.get("VisibilityTimeout"),
-                0,
-                MAX_VISIBILITY,
-            )
-            and (_attribute(c, "VisibilityTimeout") or c.request.get("VisibilityTimeout"))
-            is not None
-        ),
+        lambda c: _out_of_range(c, ("VisibilityTimeout",), 0, MAX_VISIBILITY),
     ),
     (
         "a retention period outside 60 s to 14 days",
         ("CreateQueue", "SetQueueAttributes"),
         frozenset({"InvalidAttributeValue"}),
-        lambda c: (
-            _attribute(c, "MessageRetentionPeriod") is not None
-            and _outside(_attribute(c, "MessageRetentionPeriod"), MIN_RETENTION, MAX_RETENTION)
-        ),
+        lambda c: _out_of_range(c, ("MessageRetentionPeriod",), MIN_RETENTION, MAX_RETENTION),
     ),
     (
         f"a long poll over {MAX_WAIT} s",
         ("ReceiveMessage", "CreateQueue", "SetQueueAttributes"),
         frozenset({"InvalidParameterValue", "InvalidAttributeValue"}),
-        lambda c: (
-            (
-                c.request.get("WaitTimeSeconds") is not None
-                and _outside(c.request.get("WaitTimeSeconds"), 0, MAX_WAIT)
-            )
-            or (
-                _attribute(c, "ReceiveMessageWaitTimeSeconds") is not None
-                and _outside(_attribute(c, "ReceiveMessageWaitTimeSeconds"), 0, MAX_WAIT)
-            )
+        lambda c: _out_of_range(
+            c, ("WaitTimeSeconds", "ReceiveMessageWaitTimeSeconds"), 0, MAX_WAIT
         ),
     ),
     (
         "a message over 1 MiB",
         ("SendMessage",),
         frozenset({"InvalidParameterValue"}),
-        lambda c: _body_bytes(c) > MAX_BYTES,
+        lambda c: _message_bytes(c) > MAX_BYTES,
     ),
 )
 
