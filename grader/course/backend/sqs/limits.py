@@ -16,6 +16,9 @@ every correction with its source):
 - SendMessageBatch: a batch over 1 MiB in all is ``BatchRequestTooLong``; an entry that breaks
   a per-message rule is reported in ``Failed`` and the other entries are sent, as AWS reports
   each entry of a batch on its own;
+- ChangeMessageVisibility: a negative ``VisibilityTimeout`` (moto takes it) is
+  ``InvalidParameterValue`` ("Values range: 0 to 43200", ChangeMessageVisibility in the Amazon
+  SQS API Reference); moto refuses one over 43200 itself;
 - TagQueue: moto refuses more than 50 tags in one call, but 50 tags per queue is AWS's
   recommendation, not a limit ("We don't recommend adding more than 50 tags to a queue",
   https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-queues.html):
@@ -238,6 +241,18 @@ def validate_send_batch(request: ApiRequest) -> Reply | None:
     if not failed:
         return None  # every entry is fine: moto sends them
     return _send_some(request, queue, valid, failed)
+
+
+@before("sqs", "ChangeMessageVisibility")
+def validate_change_visibility(request: ApiRequest) -> Reply | None:
+    """Refuse a negative VisibilityTimeout; moto answers the rest (and refuses over 43200)."""
+    value = request.params.get("VisibilityTimeout")
+    if value is not None and (not _INTEGER.match(str(value)) or int(value) < 0):
+        reason = RECEIVE_PARAMETERS["VisibilityTimeout"][2]
+        raise InvalidParameterValue(
+            f"Value {value} for parameter VisibilityTimeout is invalid. Reason: {reason}"
+        )
+    return None
 
 
 @before("sqs", "TagQueue")
