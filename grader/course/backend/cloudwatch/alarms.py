@@ -119,16 +119,22 @@ def _evaluable(alarm: Any) -> bool:
     )
 
 
-def _period_values(account_id: str, region: str, alarm: Any, at: float) -> list[Any]:
-    """The alarm's statistic in each of its evaluation periods ending at ``at``, newest first
-    (None where a period has no datapoint), with each period's start."""
+def _alarm_data(account_id: str, region: str, alarm: Any, since: float) -> list[tuple[float, Any]]:
+    """The alarm metric's stored datapoints from ``since`` on, each with its time."""
     dimensions = [{"Name": d.name, "Value": d.value} for d in alarm.dimensions]
     data = matching(account_id, region, alarm.namespace, alarm.metric_name, dimensions, alarm.unit)
+    timed = [(to_epoch(d.timestamp), d) for d in data]
+    return [(moment, d) for moment, d in timed if moment >= since]
+
+
+def _period_values(alarm: Any, data: list[tuple[float, Any]], at: float) -> list[Any]:
+    """The alarm's statistic in each of its evaluation periods ending at ``at``, newest first
+    (None where a period has no datapoint), with each period's start."""
     period = int(alarm.period)
     values = []
     for i in range(int(alarm.evaluation_periods)):
         end, start = at - i * period, at - (i + 1) * period
-        stats = summary(d for d in data if start <= to_epoch(d.timestamp) < end)
+        stats = summary(d for moment, d in data if start <= moment < end)
         values.append((start, None if stats is None else stats[alarm.statistic]))
     return values
 
@@ -145,7 +151,8 @@ def _decide(alarm: Any, values: list[Any]) -> tuple[str, str] | None:
             return None
         if treat == "missing":
             n = len(values)
-            return INSUFFICIENT, f"Insufficient Data: {n} datapoint{'s' * (n != 1)} were unknown."
+            unknown = "1 datapoint was" if n == 1 else f"{n} datapoints were"
+            return INSUFFICIENT, f"Insufficient Data: {unknown} unknown."
     breaching = [(s, v) for s, v in present if breaches(v, threshold)]
     count = len(breaching) + (len(values) - len(present) if treat == "breaching" else 0)
     if treat in ("missing", "ignore"):
@@ -281,9 +288,11 @@ def evaluate(account_id: str, region: str, now: float) -> None:
                 continue
             last = minute_start(now)
             first = max(done.boundary + MINUTE, last - (MAX_BOUNDARIES - 1) * MINUTE)
+            window = int(alarm.period) * int(alarm.evaluation_periods)
+            data = _alarm_data(account_id, region, alarm, first - window)
             boundary = first
             while boundary <= last:
-                values = _period_values(account_id, region, alarm, boundary)
+                values = _period_values(alarm, data, boundary)
                 decided = _decide(alarm, values)
                 if decided is not None and decided[0] != alarm.state_value:
                     _transition(account_id, region, alarm, *decided, boundary, values)
