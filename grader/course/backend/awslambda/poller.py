@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
 import threading
 from typing import Any
 
@@ -35,6 +34,7 @@ from botocore.config import Config
 
 from course.backend.awslambda.sqs_event import kept, record
 from course.backend.core import clock, moto_state
+from course.backend.core.settings import SETTINGS
 from course.client import ADMIN_HEADER
 from course.flow import PRINCIPAL_HEADER
 
@@ -79,7 +79,7 @@ class Poller:
     def _client(session: Any, service: str, endpoint_url: str) -> Any:
         config = Config(retries={"max_attempts": 1}, read_timeout=900, connect_timeout=5)
         client = session.client(service, endpoint_url=endpoint_url, config=config)
-        token = os.environ.get("COURSE_ADMIN_TOKEN", "")
+        token = SETTINGS.admin_token
 
         def principal(request: Any, **_: Any) -> None:
             request.headers[PRINCIPAL_HEADER] = PRINCIPAL

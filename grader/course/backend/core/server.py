@@ -297,6 +297,7 @@ def build_app(admin_token: str, extensions: Iterable[str] = ()) -> CourseApp:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     clock.install()
+    SETTINGS.admin_token = admin_token
     loaded = registry.load_extensions(extensions)
     return CourseApp(DomainDispatcherApplication(create_backend_app), admin_token, loaded)
 
