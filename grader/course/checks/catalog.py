@@ -3,7 +3,8 @@
 A lab is a solution notebook ``solutions/NN-slug.ipynb`` (with its student copy
 ``labs/NN-slug.ipynb``) and, when it is graded, a checks module ``course.checks.labs.labNN``
 whose ``TITLE``, ``ANSWERS`` and ``@check`` functions say what it is called, which notebook
-variables it reads and what it awards. Lab 00 (setup) has a notebook and no checks: it is in
+variables (and functions on hidden cases, ``course.checks.answers.AnswerCall``) it reads and
+what it awards. Lab 00 (setup) has a notebook and no checks: it is in
 the catalog, titled from its notebook's ``course`` metadata, and is not graded.
 
 Where the kit runs without its project tree (an installed package, no ``solutions/``), the
@@ -23,6 +24,7 @@ from functools import cache
 from pathlib import Path
 
 from course.checks import labs as lab_modules
+from course.checks.answers import AnswerCall
 from course.checks.api import Check, checks_in
 
 #: The kit's project tree (``solutions/``, ``labs/``), when the kit runs from a checkout.
@@ -51,7 +53,7 @@ class Lab:
     slug: str
     title: str
     checks: tuple[Check, ...] = field(default=(), repr=False)
-    answer_names: tuple[str, ...] = ()
+    answer_names: tuple[str | AnswerCall, ...] = ()
     module: str | None = None
     solution: Path | None = None
     notebook: Path | None = None
