@@ -342,3 +342,18 @@ def test_the_poller_s_principal_cannot_be_claimed(backend: Backend) -> None:
 def test_handler_source_is_valid() -> None:
     """The test's own handler compiles (a typo would make every test above time out)."""
     compile(textwrap.dedent(HANDLER), "lambda_function.py", "exec")
+
+
+def test_a_call_in_flight_at_a_reset_is_not_recorded_after_it() -> None:
+    """The flow record (the server's) forgets a call begun before it was cleared: a poller's
+    long poll that ends after a reset is not in the next submission's record."""
+    from course.backend.core.server import FlowRecorder
+
+    record = FlowRecorder()
+    before, old = record.start()
+    record.clear()
+    after, new = record.start()
+    assert before == after == 1  # numbering starts again: the number alone cannot tell them apart
+    record.add(before, {"seq": before, "action": "ReceiveMessage"}, old)
+    record.add(after, {"seq": after, "action": "CreateQueue"}, new)
+    assert [c["action"] for c in record.since(0)["calls"]] == ["CreateQueue"]

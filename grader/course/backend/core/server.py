@@ -69,23 +69,23 @@ class FlowRecorder:
         self._next = 1
         self._dropped = 0
         self._limit = limit
-        self._open: set[int] = set()  # calls begun since the last clear, not yet added
+        self._epoch = 0  # how many times the record was cleared
 
-    def start(self) -> int:
-        """Reserve the next sequence number for a call that has just begun."""
+    def start(self) -> tuple[int, int]:
+        """Reserve the next sequence number for a call that has just begun; with it, the
+        record's epoch, which ``add`` is given back."""
         with self._lock:
             seq = self._next
             self._next += 1
-            self._open.add(seq)
-            return seq
+            return seq, self._epoch
 
-    def add(self, seq: int, entry: dict[str, Any]) -> None:
-        """Keep the entry of call ``seq``; a full record counts it as dropped instead, and a call
-        begun before the record was cleared (a long poll in flight at a reset) is forgotten."""
+    def add(self, seq: int, entry: dict[str, Any], epoch: int = 0) -> None:
+        """Keep the entry of call ``seq``, begun in ``epoch``; a full record counts it as dropped
+        instead, and a call begun before the record was last cleared (a long poll in flight at a
+        reset) is forgotten: its number may already be another call's."""
         with self._lock:
-            if seq not in self._open:
+            if epoch != self._epoch:
                 return
-            self._open.discard(seq)
             if len(self._entries) >= self._limit:
                 self._dropped += 1
                 return
@@ -102,7 +102,7 @@ class FlowRecorder:
         """Forget every call and start numbering from 1 again."""
         with self._lock:
             self._entries.clear()
-            self._open.clear()
+            self._epoch += 1
             self._next = 1
             self._dropped = 0
 
@@ -186,7 +186,7 @@ class CourseApp:
         if call is None or not call.action:
             return self._moto_reply(environ, body)
 
-        seq = self.flow.start()
+        seq, epoch = self.flow.start()
         started = clock.now()
         principal = self._principal(environ)
         # Every credential the kit hands out maps to moto's default account.
@@ -199,7 +199,8 @@ class CourseApp:
         else:
             parsed = parse_response(call, reply.status, reply.header_dict, reply.body)
         registry.run_observers(request, reply.status, parsed)
-        self.flow.add(seq, _entry(seq, call, started, reply.status, parsed, principal))
+        entry = _entry(seq, call, started, reply.status, parsed, principal)
+        self.flow.add(seq, entry, epoch)
         return reply
 
     def _principal(self, environ: dict[str, Any]) -> str:
