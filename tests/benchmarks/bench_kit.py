@@ -49,6 +49,23 @@ def bench_start(rounds: int) -> list[float]:
     return times
 
 
+def bench_managed_policy(rounds: int, moto_loads_all: bool = False) -> list[float]:
+    """Seconds from starting a backend to its answer to GetPolicy on an AWS managed policy
+    (the first IAM call is when they are made); ``moto_loads_all``: moto's own loading of all."""
+    arn = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    times = []
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = str(moto_loads_all).lower()
+    try:
+        for _ in range(rounds):
+            started = time.perf_counter()
+            with Backend.start() as backend:
+                client(backend.url, "iam").get_policy(PolicyArn=arn)
+                times.append(time.perf_counter() - started)
+    finally:
+        del os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"]
+    return times
+
+
 def bench_check(backend: Backend, rounds: int) -> list[float]:
     sqs = client(backend.url)
     url = sqs.create_queue(QueueName="lab-standard-queue")["QueueUrl"]
@@ -147,6 +164,11 @@ def main() -> None:
 
     starts = bench_start(max(3, args.rounds // 2))
     print(f"backend start-up: median {statistics.median(starts):.2f} s, max {max(starts):.2f} s")
+    kit, every = (bench_managed_policy(3), bench_managed_policy(3, moto_loads_all=True))
+    print(
+        f"start-up to GetPolicy on an AWS managed policy: median {statistics.median(kit):.2f} s "
+        f"(moto loading all of them: {statistics.median(every):.2f} s)"
+    )
     with Backend.start() as backend:
         checks = bench_check(backend, args.rounds)
         print(

@@ -49,6 +49,8 @@ EXTENSIONS: tuple[str, ...] = (
     # AWS Lambda (event sources first: on reset their pollers stop before runs are killed)
     "course.backend.awslambda.event_sources",  # SQS event source mappings poll as Lambda's do
     "course.backend.awslambda.invoke",  # Invoke runs the Python handler without Docker
+    # AWS IAM
+    "course.backend.iam.managed_policies",  # AWS managed policies examples attach, from the start
     # The mailbox
     "course.backend.mail.mailbox",  # where every email lands: /_course/mailbox
 )
