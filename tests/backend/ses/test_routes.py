@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from botocore.auth import SigV4Auth
@@ -257,3 +258,23 @@ def test_a_non_numeric_page_size_from_an_old_client_is_a_bad_request(backend: Ba
     status, headers, document = signed(backend, "GET", "/v2/email/identities", "PageSize=ten", None)
     assert (status, headers["x-amzn-errortype"]) == (400, "BadRequestException")
     assert "PageSize" in document["message"]
+
+
+def test_an_old_client_pages_through_identities_with_next_token(backend: Backend) -> None:
+    """botocore 1.35.0 sends ``NextToken`` and ``PageSize`` in the query string; the pages are
+    today's ("If the number of results is larger than the number you specified in this
+    parameter, then the response includes a NextToken element", API_ListEmailIdentities)."""
+    sesv2 = make_client(backend, "sesv2")
+    names = {f"user{i}@example.net" for i in range(3)}
+    for name in names:
+        sesv2.create_email_identity(EmailIdentity=name)
+    pages, query = [], "PageSize=2"
+    for _ in range(3):
+        status, _, page = signed(backend, "GET", "/v2/email/identities", query, None)
+        assert status == 200
+        pages.append([i["IdentityName"] for i in page["EmailIdentities"]])
+        if not page.get("NextToken"):
+            break
+        query = urlencode({"PageSize": 2, "NextToken": page["NextToken"]})
+    assert [len(p) for p in pages] == [2, 1]
+    assert {n for p in pages for n in p} == names
