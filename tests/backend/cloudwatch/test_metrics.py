@@ -360,3 +360,36 @@ def test_sent_counts_what_sns_delivers_but_not_what_a_redrive_moves(
     assert value("metrics-source", "NumberOfMessagesReceived") == 1
     assert value("metrics-dlq", "NumberOfMessagesSent") == 0
     assert value("metrics-dlq", "ApproximateNumberOfMessagesVisible") == 1
+
+
+def test_an_updated_alarm_keeps_its_state_and_a_state_set_by_hand_is_in_its_history(
+    backend: Backend, clients: tuple[Any, Any]
+) -> None:
+    """ "When you update an existing alarm, its state is left unchanged, but the update completely
+    overwrites the previous configuration of the alarm"
+    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html);
+    SetAlarmState's change lasts until the next evaluation
+    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_SetAlarmState.html)."""
+    sqs, cw = clients
+    start_of_minute(backend)
+    url = sqs.create_queue(QueueName="aging-queue")["QueueUrl"]
+    _age_alarm(cw, "updated")
+    sqs.send_message(QueueUrl=url, MessageBody="waiting")
+    backend.advance_clock(60)
+    assert _alarm(cw, "updated")["StateValue"] == "ALARM"
+    _age_alarm(cw, "updated", Threshold=3600)
+    assert _alarm(cw, "updated")["StateValue"] == "ALARM"
+    assert _alarm(cw, "updated")["Threshold"] == 3600
+    backend.advance_clock(60)
+    assert _alarm(cw, "updated")["StateValue"] == "OK"
+    cw.set_alarm_state(AlarmName="updated", StateValue="ALARM", StateReason="testing")
+    assert _alarm(cw, "updated")["StateValue"] == "ALARM"
+    backend.advance_clock(60)
+    assert _alarm(cw, "updated")["StateValue"] == "OK"
+    history = cw.describe_alarm_history(AlarmName="updated")["AlarmHistoryItems"]
+    assert [h["HistorySummary"] for h in history] == [
+        "Alarm updated from ALARM to OK",
+        "Alarm updated from OK to ALARM",
+        "Alarm updated from ALARM to OK",
+        "Alarm updated from INSUFFICIENT_DATA to ALARM",
+    ]

@@ -126,12 +126,29 @@ for _service, _action in SES_SENDS:
     observe(_service, _action)(_observe_send)
 
 
+@before("cloudwatch", "PutMetricAlarm")
+@before("cloudwatch", "SetAlarmState")
+def _before_state_change(request: ApiRequest) -> Reply | None:
+    """Evaluate the alarms up to now with their old settings, and keep the alarm's state."""
+    catch_up(request.account_id, request.call.region, clock.now())
+    alarms.remember(request.account_id, request.call.region, str(request.params.get("AlarmName")))
+    return None
+
+
 @observe("cloudwatch", "PutMetricAlarm")
 def _observe_alarm(request: ApiRequest, status: int, parsed: dict[str, Any]) -> None:
-    """A new or changed alarm starts in INSUFFICIENT_DATA."""
+    """A new alarm starts in INSUFFICIENT_DATA; an updated one keeps its state."""
     name = str(request.params.get("AlarmName", ""))
     if status == 200 and name:
-        alarms.created(request.account_id, request.call.region, name, clock.now())
+        alarms.configured(request.account_id, request.call.region, name, clock.now())
+
+
+@observe("cloudwatch", "SetAlarmState")
+def _observe_set_state(request: ApiRequest, status: int, parsed: dict[str, Any]) -> None:
+    """A state set by hand goes into the alarm's history."""
+    name = str(request.params.get("AlarmName", ""))
+    if status == 200 and name:
+        alarms.set_by_hand(request.account_id, request.call.region, name, clock.now())
 
 
 def _bring_up_to_date(request: ApiRequest) -> Reply | None:
@@ -154,13 +171,13 @@ def _window(params: dict[str, Any], error: type[Exception], text: str) -> tuple[
     return start, end
 
 
-def _period(value: Any) -> int:
-    period = int(value or 0)
-    if period < 60 or period % 60:
-        raise InvalidParameterValue(
-            f"The parameter Period must be a multiple of 60 (at least 60), not {value}."
-        )
-    return period
+def _period(value: Any) -> int | None:
+    """A period in whole minutes, or None (a high-resolution or invalid one is moto's)."""
+    try:
+        period = int(value)
+    except (TypeError, ValueError):
+        return None
+    return period if period >= 60 and period % 60 == 0 else None
 
 
 def _stored(request: ApiRequest, metric: dict[str, Any], unit: str | None) -> list[Any]:
@@ -188,6 +205,8 @@ def get_metric_statistics(request: ApiRequest) -> Reply | None:
         "The parameter StartTime must be less than the parameter EndTime.",
     )
     period = _period(params.get("Period"))
+    if period is None:
+        return None
     data = _stored(request, params, params.get("Unit"))
     unit = params.get("Unit") or next((d.unit for d in data if d.unit), None) or "None"
     points = [
@@ -205,7 +224,8 @@ def get_metric_data(request: ApiRequest) -> Reply | None:
     queries = list(params.get("MetricDataQueries") or [])
     if not queries or any("MetricStat" not in q for q in queries):
         return None
-    if any(q["MetricStat"].get("Stat") not in STATISTICS for q in queries):
+    stats = [q["MetricStat"] for q in queries]
+    if any(q.get("Stat") not in STATISTICS or _period(q.get("Period")) is None for q in stats):
         return None
     start, end = _window(
         params, ValidationError, "The parameter EndTime must be greater than StartTime."
@@ -215,7 +235,7 @@ def get_metric_data(request: ApiRequest) -> Reply | None:
         stat = query["MetricStat"]
         metric = stat.get("Metric") or {}
         data = _stored(request, metric, stat.get("Unit"))
-        found = periods(data, start, end, _period(stat.get("Period")))
+        found = periods(data, start, end, int(stat["Period"]))
         if params.get("ScanBy", "TimestampDescending") != "TimestampAscending":
             found.reverse()
         if query.get("ReturnData", True) is False:

@@ -77,6 +77,7 @@ class Evaluated:
 _LOCK = threading.RLock()
 _EVALUATED: dict[tuple[str, str, str], Evaluated] = {}
 _HISTORY: dict[tuple[str, str], list[dict[str, Any]]] = {}
+_PREVIOUS: dict[tuple[str, str, str], tuple[Any, ...]] = {}
 
 
 def reset() -> None:
@@ -84,6 +85,7 @@ def reset() -> None:
     with _LOCK:
         _EVALUATED.clear()
         _HISTORY.clear()
+        _PREVIOUS.clear()
 
 
 def _alarms(account_id: str, region: str) -> dict[str, Any]:
@@ -93,20 +95,51 @@ def _alarms(account_id: str, region: str) -> dict[str, Any]:
         return {}
 
 
-def created(account_id: str, region: str, name: str, now: float) -> None:
-    """Put a new (or newly configured) alarm in INSUFFICIENT_DATA, to be evaluated from the
-    next minute boundary on."""
+def remember(account_id: str, region: str, name: str) -> None:
+    """Keep an existing alarm's state before PutMetricAlarm replaces it or SetAlarmState sets
+    it (``configured`` and ``set_by_hand`` read it back)."""
     with _LOCK:
+        alarm = _alarms(account_id, region).get(name)
+        if alarm is not None:
+            _PREVIOUS[(account_id, region, name)] = (
+                alarm.state_value,
+                alarm.state_reason,
+                alarm.state_reason_data,
+                alarm.state_updated_timestamp,
+            )
+
+
+def configured(account_id: str, region: str, name: str, now: float) -> None:
+    """After PutMetricAlarm: a new alarm is INSUFFICIENT_DATA; an updated one keeps its state
+    ("When you update an existing alarm, its state is left unchanged, but the update completely
+    overwrites the previous configuration of the alarm", PutMetricAlarm). Either is evaluated
+    from the next minute boundary on."""
+    with _LOCK:
+        previous = _PREVIOUS.pop((account_id, region, name), None)
         alarm = _alarms(account_id, region).get(name)
         if alarm is None or alarm.rule:
             return
-        alarm.state_value = INSUFFICIENT
-        alarm.state_reason = "Unchecked: Initial alarm creation"
-        alarm.state_reason_data = "{}"
-        alarm.state_updated_timestamp = to_datetime(now)
+        if previous is None:
+            previous = (INSUFFICIENT, "Unchecked: Initial alarm creation", "{}", to_datetime(now))
+        (
+            alarm.state_value,
+            alarm.state_reason,
+            alarm.state_reason_data,
+            alarm.state_updated_timestamp,
+        ) = previous
         _EVALUATED[(account_id, region, name)] = Evaluated(
             alarm.configuration_updated_timestamp, minute_start(now)
         )
+
+
+def set_by_hand(account_id: str, region: str, name: str, now: float) -> None:
+    """After SetAlarmState: the change goes into the alarm's history (the next evaluation sets
+    the state the datapoints call for, as CloudWatch does)."""
+    with _LOCK:
+        previous = _PREVIOUS.pop((account_id, region, name), None)
+        alarm = _alarms(account_id, region).get(name)
+        if alarm is not None and previous is not None and previous[0] != alarm.state_value:
+            _record(account_id, region, alarm, previous[0], alarm.state_reason, now)
 
 
 def _evaluable(alarm: Any) -> bool:
@@ -199,28 +232,33 @@ def _transition(
     alarm.state_reason = reason
     alarm.state_reason_data = _reason_data(alarm, values, at)
     alarm.state_updated_timestamp = to_datetime(at)
-    _HISTORY.setdefault((account_id, region), []).append(
-        {
-            "AlarmName": alarm.name,
-            "AlarmType": "MetricAlarm",
-            "Timestamp": to_datetime(at).replace(tzinfo=datetime.UTC).isoformat(),
-            "HistoryItemType": "StateUpdate",
-            "HistorySummary": f"Alarm updated from {old} to {state}",
-            "HistoryData": json.dumps(
-                {
-                    "version": "1.0",
-                    "oldState": {"stateValue": old},
-                    "newState": {"stateValue": state, "stateReason": reason},
-                }
-            ),
-        }
-    )
+    _record(account_id, region, alarm, old, reason, at)
     if alarm.actions_enabled:
         actions = {ALARM: alarm.alarm_actions, OK: alarm.ok_actions}.get(
             state, alarm.insufficient_data_actions
         )
         for arn in actions or []:
             _notify(account_id, region, alarm, old, at, str(arn))
+
+
+def _record(account_id: str, region: str, alarm: Any, old: str, reason: str, at: float) -> None:
+    """Add a state change to the alarm's history (DescribeAlarmHistory)."""
+    _HISTORY.setdefault((account_id, region), []).append(
+        {
+            "AlarmName": alarm.name,
+            "AlarmType": "MetricAlarm",
+            "Timestamp": to_datetime(at).replace(tzinfo=datetime.UTC).isoformat(),
+            "HistoryItemType": "StateUpdate",
+            "HistorySummary": f"Alarm updated from {old} to {alarm.state_value}",
+            "HistoryData": json.dumps(
+                {
+                    "version": "1.0",
+                    "oldState": {"stateValue": old},
+                    "newState": {"stateValue": alarm.state_value, "stateReason": reason},
+                }
+            ),
+        }
+    )
 
 
 def notification(account_id: str, region: str, alarm: Any, old: str, at: float) -> dict[str, Any]:
@@ -284,7 +322,7 @@ def evaluate(account_id: str, region: str, now: float) -> None:
             key = (account_id, region, name)
             done = _EVALUATED.get(key)
             if done is None or done.configured != alarm.configuration_updated_timestamp:
-                created(account_id, region, name, now)
+                configured(account_id, region, name, now)
                 continue
             last = minute_start(now)
             first = max(done.boundary + MINUTE, last - (MAX_BOUNDARIES - 1) * MINUTE)

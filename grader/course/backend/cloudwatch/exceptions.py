@@ -7,7 +7,7 @@ from course.backend.core.errors import ServiceError
 
 class InvalidParameterValue(ServiceError):
     """A parameter's value CloudWatch refuses (GetMetricStatistics' StartTime not before its
-    EndTime, a period that is not a whole minute)."""
+    EndTime)."""
 
     code = "InvalidParameterValue"
 
