@@ -7,7 +7,8 @@ through ``Topic.publish``; moto's validation of the request stays in place, and 
 (filtering, permissions, delivery, metrics) becomes the kit's.
 
 Also here, as AWS documents:
-- ``Publish`` refuses a Subject AWS refuses (``InvalidParameter``);
+- ``Publish`` refuses a Subject AWS refuses (``InvalidParameter``), and ``PublishBatch`` lists
+  an entry with such a Subject in ``Failed`` (moto dropped one over 100 characters);
 - ``GetTopicAttributes`` counts SubscriptionsPending / Confirmed / Deleted and returns the
   delivery-status attributes that were set (moto returns zeros and drops them);
 - ``/_course/sns/<certificate>.pem`` serves the certificate that signs the messages.
@@ -20,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from moto.sns.exceptions import InvalidParameterValue
-from moto.sns.models import Topic
+from moto.sns.models import SNSBackend, Topic
 
 from course.backend.core.registry import ApiRequest, Reply, after, before, page, success
 from course.backend.sns import delivery as sns_delivery
@@ -45,6 +46,21 @@ def _publish(topic: Topic, message: str, **kwargs: Any) -> str:
 
 
 Topic.publish = _publish  # type: ignore[method-assign,assignment]
+
+_MOTO_BACKEND_PUBLISH = SNSBackend.publish
+
+
+def _backend_publish(backend: SNSBackend, *args: Any, **kwargs: Any) -> str:
+    """moto's ``SNSBackend.publish``, whose own Subject check raises a plain ``ValueError`` over
+    100 characters: PublishBatch then drops the entry, in neither Successful nor Failed. The
+    Subject is judged first, as AWS does, so a bad one is ``InvalidParameter`` (a batch lists
+    the entry in Failed)."""
+    if problem := sns_delivery.subject_problem(kwargs.get("subject")):
+        raise InvalidParameterValue(problem)
+    return _MOTO_BACKEND_PUBLISH(backend, *args, **kwargs)
+
+
+SNSBackend.publish = _backend_publish  # type: ignore[method-assign]
 
 
 @before("sns", "Publish")
