@@ -278,3 +278,13 @@ def test_an_old_client_pages_through_identities_with_next_token(backend: Backend
         query = urlencode({"PageSize": 2, "NextToken": page["NextToken"]})
     assert [len(p) for p in pages] == [2, 1]
     assert {n for p in pages for n in p} == names
+
+
+def test_an_old_client_s_unreadable_input_is_a_bad_request(backend: Backend) -> None:
+    """``SigningAttributes`` is an object (API_PutEmailIdentityDkimSigningAttributes); input
+    that cannot be given today's binding is refused as SES v2 refuses unreadable input, with
+    BadRequestException (HTTP 400), not a crash."""
+    path = "/v1/email/identities/example.com/dkim/signing"
+    status, headers, document = signed(backend, "PUT", path, "", {"SigningAttributes": "x"})
+    assert (status, headers["x-amzn-errortype"]) == (400, "BadRequestException")
+    assert "PutEmailIdentityDkimSigningAttributes" in document["message"]

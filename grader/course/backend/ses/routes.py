@@ -108,9 +108,12 @@ def current_shape(wire: Wire) -> Wire | None:
     name, uri_params = legacy
     operation = service_model(SERVICE).operation_model(name)
     params = _legacy_params(operation, LEGACY_BINDINGS[name], uri_params, wire)
-    request = create_serializer("rest-json", include_validation=False).serialize_to_request(
-        params, operation
-    )
+    try:
+        request = create_serializer("rest-json", include_validation=False).serialize_to_request(
+            params, operation
+        )
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        raise BadRequestException(f"{name}: its input cannot be read ({error}).") from None
     body = request["body"] if isinstance(request["body"], bytes) else request["body"].encode()
     headers = {**wire.headers, **{k.lower(): str(v) for k, v in request["headers"].items()}}
     if body:
