@@ -8,7 +8,7 @@ requested your mail" and how it handles bounces, complaints and unsubscribe requ
 from __future__ import annotations
 
 import pytest
-from course.rules.ses_review import QUESTIONS, answers_of, review
+from course.rules.ses_review import MARKETING_CONSENT, NO_DESCRIPTION, QUESTIONS, answers_of, review
 
 ALL = tuple(q.key for q in QUESTIONS)
 
@@ -246,3 +246,136 @@ def test_an_answer_may_run_over_two_sentences() -> None:
     assert _review(text) == (True, ())
     unrelated = text.replace("We delete those addresses at once.", "We like our customers.")
     assert _review(unrelated) == (False, ("feedback",))
+
+
+def _request(text: str | None, mail_type: str = "TRANSACTIONAL", **fields: object) -> dict:
+    request: dict[str, object] = {
+        "MailType": mail_type,
+        "WebsiteURL": "https://shop.example",
+        "ProductionAccessEnabled": True,
+        **fields,
+    }
+    if text is not None:
+        request["UseCaseDescription"] = text
+    return request
+
+
+def test_bounces_and_complaints_may_be_answered_in_two_sentences() -> None:
+    """AWS asks how the sender handles "bounces, complaints" (request-production-access.html):
+    each may have its own answer, as long as both are answered with a practice."""
+    text = CORRECT["terse"][1].replace(
+        "Bounces and complaints come via SNS; we delete the address.",
+        "Bounces are removed from our list via SNS. Complaints are removed from our list too.",
+    )
+    assert _review(text) == (True, ())
+    only_bounces = text.replace("Complaints are removed from our list too.", "We like mail.")
+    assert _review(only_bounces) == (False, ("feedback",))
+
+
+def test_a_label_names_the_topic_of_a_follow_up() -> None:
+    """A labelled answer whose practice comes in the next sentence ("Bounces and complaints:
+    they matter to us. We delete those addresses at once.") answers the question: the label
+    says what the answer is about."""
+    text = (
+        "Bounces and complaints: they matter to us. We delete those addresses at once. "
+        "Users sign up on our site. We send receipts and password resets. Each mail has an "
+        "unsubscribe link."
+    )
+    assert _review(text) == (True, ())
+    unlabelled = text.replace("Bounces and complaints: they", "They")
+    assert _review(unlabelled) == (False, ("feedback",))
+
+
+def test_a_bought_list_does_not_answer_the_list_question() -> None:
+    """AWS's acceptable use policy: mail only recipients who asked for it; a bought list is
+    a problem of its own and leaves the list question unanswered, even beside an opt-in."""
+    text = CORRECT["terse"][1].replace(
+        "Users sign up on our site.", "Users sign up on our site, and we bought a list of leads."
+    )
+    outcome = review(_request(text))
+    assert not outcome.granted
+    assert [q.key for q in outcome.missing] == ["recipients"]
+
+
+@pytest.mark.parametrize(
+    ("description", "answers"),
+    [
+        ("We send receipts.", [("", "We send receipts")]),
+        ("One answer. - another one", [("", "One answer"), ("", "another one")]),
+        (
+            "We send receipts;; we send invoices",
+            [("", "We send receipts"), ("", "we send invoices")],
+        ),
+        ("Bounces? We remove them.", [("Bounces", "We remove them")]),
+        (
+            "Complaints, in the SES SANDBOX? We remove them.",
+            [("Complaints, in the SES SANDBOX", "We remove them")],
+        ),
+        (
+            "One two three four five: we remove them",
+            [("One two three four five", "we remove them")],
+        ),
+        (
+            "One two three four five six: we remove them",
+            [("", "One two three four five six: we remove them")],
+        ),
+        ("How do you handle bounces and complaints", []),
+        ("How do you handle bounces. We remove them.", [("", "We remove them")]),
+        (
+            "Bounces? how do you think we handle them",
+            [("Bounces", "how do you think we handle them")],
+        ),
+        ("We relay through our MAILBOX.", [("", "We relay through our MAILBOX")]),
+    ],
+)
+def test_how_a_description_is_cut_into_answers(description: str, answers: list) -> None:
+    """Answers are sentences, ``;`` clauses and bullets; a label is a few words (five at most)
+    before a colon, or the question just before the answer; a copied question without its
+    question mark still answers nothing, and the answers after it count."""
+    assert [(a.label, a.text) for a in answers_of(description)] == answers
+
+
+def reason(key: str, comment: str = "") -> str:
+    (question,) = [q for q in QUESTIONS if q.key == key]
+    return (
+        f"Your request does not describe {question.missing}.{comment} Answer it in a sentence "
+        f"of its own, for example: '{question.example}'"
+    )
+
+
+def test_the_reviewer_says_what_is_missing_in_full() -> None:
+    """AWS's reviewers write back what a request lacks (request-production-access.html); the
+    kit's reasons are exact sentences: the website, the flag, the description, and per missing
+    answer what it needs, what was wrong with what was said, and an example."""
+    outcome = review(
+        _request(None, WebsiteURL="shop.example", ProductionAccessEnabled="true", MailType="")
+    )
+    assert outcome.reasons == [
+        "Your request needs the address (http or https URL) of your website.",
+        "ProductionAccessEnabled is not true: no production access was requested.",
+        NO_DESCRIPTION,
+        *(reason(q.key) for q in QUESTIONS),
+    ]
+    keywords = review(_request(EVASIVE["keywords"]))
+    assert keywords.reasons == [
+        reason(q.key, " A keyword is not an answer: say it in a sentence.") for q in QUESTIONS
+    ]
+
+
+def test_comments_depend_on_the_question_and_the_mail_type() -> None:
+    """A MARKETING sender whose list answer names only customers is told that an account is
+    not consent to marketing; a TRANSACTIONAL sender with a vague list answer, or any sender
+    with a vague answer to another question, gets that question's own comment."""
+    (recipients, content, _, _) = QUESTIONS
+    vague_list = CORRECT["terse"][1].replace("Users sign up on our site.", "Our list is great.")
+    assert review(_request(vague_list)).reasons == [reason("recipients", " " + recipients.vague)]
+    accounts = CORRECT["terse"][1].replace(
+        "Users sign up on our site.", "Recipients are customers who have an account."
+    )
+    assert review(_request(accounts, "MARKETING")).reasons == [
+        reason("recipients", " " + MARKETING_CONSENT)
+    ]
+    vague_content = CORRECT["terse"][1].replace(
+        "We send receipts and password resets.", "We send mail to customers who have accounts."
+    )
+    assert review(_request(vague_content)).reasons == [reason("content", " " + content.vague)]
