@@ -238,10 +238,16 @@ def test_a_keyword_list_is_told_to_write_sentences() -> None:
     assert not any("MailType is MARKETING" in r for r in outcome.reasons)
 
 
+def terse_with_feedback(answer: str) -> str:
+    """The "terse" request with another answer to the bounces and complaints question."""
+    return CORRECT["terse"][1].replace(
+        "Bounces and complaints come via SNS; we delete the address.", answer
+    )
+
+
 def test_an_answer_may_run_over_two_sentences() -> None:
-    text = CORRECT["terse"][1].replace(
-        "Bounces and complaints come via SNS; we delete the address.",
-        "Bounces and complaints matter to us. We delete those addresses at once.",
+    text = terse_with_feedback(
+        "Bounces and complaints matter to us. We delete those addresses at once."
     )
     assert _review(text) == (True, ())
     unrelated = text.replace("We delete those addresses at once.", "We like our customers.")
@@ -263,9 +269,8 @@ def _request(text: str | None, mail_type: str = "TRANSACTIONAL", **fields: objec
 def test_bounces_and_complaints_may_be_answered_in_two_sentences() -> None:
     """AWS asks how the sender handles "bounces, complaints" (request-production-access.html):
     each may have its own answer, as long as both are answered with a practice."""
-    text = CORRECT["terse"][1].replace(
-        "Bounces and complaints come via SNS; we delete the address.",
-        "Bounces are removed from our list via SNS. Complaints are removed from our list too.",
+    text = terse_with_feedback(
+        "Bounces are removed from our list via SNS. Complaints are removed from our list too."
     )
     assert _review(text) == (True, ())
     only_bounces = text.replace("Complaints are removed from our list too.", "We like mail.")
