@@ -16,9 +16,11 @@ Not a test: nothing here asserts; it prints figures to quote.
 **The tool: mutmut 3.x** (https://mutmut.readthedocs.io). It is the best-kept of the Python
 mutation tools (cosmic-ray needs a session database and a separate worker setup; mutatest and
 mutpy are unmaintained), it mutates inside functions through trampolines, so one test process
-serves every mutant (the whole run takes under a minute on two cores), and it records which
-tests reach which function, so each mutant only runs the tests that can see it. Module-level
-constants (the SES reviewer's regular expressions) are not mutated by mutmut.
+serves every mutant (each module takes 20 s to a minute on two cores), and it records which
+tests reach which function, so each mutant only runs the tests that can see it. Code that runs
+at import (the SES reviewer's ``_any`` and ``_mentions``, which build its patterns) is mutated but
+no test can switch those mutants on, so they always survive (``tests/benchmarks/README.md`` lists
+every mutant left and why).
 
 **mutmut is a benchmark-only tool.** It lives in its own virtualenv (default
 ``~/.cache/aws-course-bench/mutmut-venv``), created on first use with ``pip install mutmut pytest``
