@@ -80,12 +80,18 @@ def answers_cell(names: Sequence[str]) -> NotebookNode:
 
 
 def read_answers(cell: NotebookNode) -> dict[str, Any]:
-    """The answers an ``answers_cell`` printed, from its outputs (empty if it printed none)."""
-    for out in cell.get("outputs", []):
-        for line in str(out.get("text", "")).splitlines():
-            if line.startswith(ANSWER_MARKER):
-                try:
-                    return json.loads(line[len(ANSWER_MARKER) :])
-                except ValueError:
-                    return {}
-    return {}
+    """The answers an answers cell printed, from its outputs (empty if it printed none): its
+    last marker line, which the cell prints after everything a notebook function printed."""
+    marked = [
+        line
+        for out in cell.get("outputs", [])
+        for line in str(out.get("text", "")).splitlines()
+        if line.startswith(ANSWER_MARKER)
+    ]
+    if not marked:
+        return {}
+    try:
+        found = json.loads(marked[-1][len(ANSWER_MARKER) :])
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
