@@ -3,9 +3,10 @@ function and its checks.
 
 Prices are AWS's list prices for US East (N. Virginia), before any free tier, from AWS's pricing
 pages (https://aws.amazon.com/sqs/pricing/, https://aws.amazon.com/sns/pricing/,
-https://aws.amazon.com/ses/pricing/); ``PRICES_READ`` is the date they were checked against
-stored copies of those pages and of cost guides dated 2026 that quote them. Only the first
-volume tier is used (SQS's lower rates start beyond 100 billion requests a month).
+https://aws.amazon.com/ses/pricing/). ``PRICES_READ`` is the date they were last checked:
+against cost guides of 2026 that quote those pages and against the course notes (the live pages
+could not be opened from where this table was written; check them when it is updated). Only the
+first volume tier is used (SQS's lower rates start beyond 100 billion requests a month).
 
 The rules the lab teaches:
 
