@@ -25,6 +25,7 @@ from __future__ import annotations
 
 EXTENSIONS: tuple[str, ...] = (
     # Amazon SQS
+    "course.backend.sqs.attributes",  # SetQueueAttributes keeps the attributes it does not name
     "course.backend.sqs.fifo",  # FIFO: 5-minute deduplication, sequence numbers, .fifo names, order
     "course.backend.sqs.limits",  # AWS's limits on queue attributes, receives, sends and batches
     "course.backend.sqs.receivers",  # which named client received each message (/_course/sqs/...)
