@@ -107,8 +107,8 @@ class Poller:
 
     def join(self, timeout: float) -> None:
         """Wait up to ``timeout`` real seconds for the poller's thread to end (it ends at once
-        unless a call of its is in flight, which the server then records before a reset's
-        clear, so that the record forgets it)."""
+        unless a call of its is in flight; the flow record forgets a call begun before a
+        reset)."""
         if self._thread.is_alive():
             self._thread.join(timeout)
 
