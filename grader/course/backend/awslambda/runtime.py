@@ -9,10 +9,13 @@ as Lambda names them (``2024/05/01/[$LATEST]<32 hex>``), framed by the ``START``
 ``REPORT`` lines the Lambda runtime writes.
 
 Time is the backend's clock (``course.backend.core.clock``), which may run ``scale`` times faster
-than real time: the function's ``Timeout`` is AWS time, so its process is cut after
-``Timeout / scale`` real seconds (the spec's ``timeout``, which the bootstrap arms; the spec's
-``aws_timeout`` and ``time_scale`` give the AWS values), and the logs' times, the
-``Task timed out after X seconds`` line and the REPORT durations are AWS time.
+than real time. The handler runs on that clock too: with a scale above 1 the bootstrap puts its
+process on the same dilated time (``course.timewarp``, anchored at the backend's ``time_anchor``),
+so its ``time.sleep``, ``time.time`` and ``context.get_remaining_time_in_millis()`` are AWS time,
+and it arms the function's ``Timeout`` (``aws_timeout``) on that clock: the process ends after
+``Timeout / scale`` real seconds (the spec's ``timeout``, after which this side gives up). The
+durations the bootstrap reports, the logs' times, the ``Task timed out after X seconds`` line
+and the REPORT durations are all AWS time.
 
 ``invoke`` runs synchronously (the ``Invoke`` API, and SQS event source mappings later);
 ``invoke_async`` queues the run on a small worker pool, as Lambda does for asynchronous
@@ -229,6 +232,7 @@ def invoke(
         "timeout": clock.to_real(aws_timeout),
         "aws_timeout": aws_timeout,
         "time_scale": clock.scale(),
+        "time_anchor": clock.anchor(),
         "function_name": fn.function_name,
         "function_version": version,
         "invoked_function_arn": invoked_arn or fn.function_arn,
@@ -342,8 +346,8 @@ def _outcome(
         log_group=spec["log_group_name"],
         log_stream=spec["log_stream_name"],
     )
-    # The bootstrap measures real milliseconds; the logs and the caller see AWS time.
-    duration_ms = clock.to_aws(float((outcome or {}).get("duration_ms", 0.0)))
+    # The bootstrap measures on the backend's clock: AWS milliseconds, as the logs show them.
+    duration_ms = float((outcome or {}).get("duration_ms", 0.0))
     if outcome is not None and "payload" in outcome:
         base.payload = outcome["payload"].encode("utf-8")
         base.duration_ms = duration_ms
@@ -397,7 +401,7 @@ def _log_lines(
         f"Memory Size: {spec['memory_limit_in_mb']} MB\tMax Memory Used: {memory} MB\t"
     )
     if outcome is not None and outcome.get("init_ms"):
-        report += f"Init Duration: {clock.to_aws(float(outcome['init_ms'])):.2f} ms\t"
+        report += f"Init Duration: {float(outcome['init_ms']):.2f} ms\t"
     if invocation.status == "timeout":
         report += "Status: timeout"
     lines.append(report)
