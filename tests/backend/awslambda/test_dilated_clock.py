@@ -9,7 +9,6 @@ down AWS milliseconds. https://docs.aws.amazon.com/lambda/latest/dg/python-conte
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import pytest
 from course.backend.process import Backend
 
-from tests.backend.awslambda.test_lambda import create, invoke, streams
+from tests.backend.awslambda.test_lambda import create, invoke, make_role, streams
 from tests.conftest import make_client
 
 SLEEPER = """
@@ -46,19 +45,7 @@ def dilated() -> Iterator[Backend]:
 @pytest.fixture
 def clients(dilated: Backend) -> tuple[Any, Any, str]:
     dilated.reset()
-    iam = make_client(dilated, "iam")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    role = iam.create_role(RoleName="runner", AssumeRolePolicyDocument=json.dumps(trust))
-    return make_client(dilated, "lambda"), make_client(dilated, "logs"), role["Role"]["Arn"]
+    return make_client(dilated, "lambda"), make_client(dilated, "logs"), make_role(dilated)
 
 
 def test_a_handler_sleeps_and_counts_in_aws_seconds(clients: tuple[Any, Any, str]) -> None:

@@ -74,6 +74,11 @@ def logs(backend: Backend) -> Any:
 
 @pytest.fixture
 def role(backend: Backend) -> str:
+    return make_role(backend)
+
+
+def make_role(backend: Backend) -> str:
+    """The ARN of a new role named ``runner`` that Lambda may assume."""
     trust = {
         "Version": "2012-10-17",
         "Statement": [
