@@ -9,10 +9,12 @@ hook the same call, the order below is the one the kit's behaviour depends on:
   (attribute ranges); ``ReceiveMessage``: ``fifo``, ``limits``, then ``retention``;
   ``SendMessage``, ``SendMessageBatch``, ``SetQueueAttributes``: ``limits`` before ``retention``;
 - SNS ``Publish``: ``topics`` (the Subject) before ``email`` (expiring unconfirmed
-  subscriptions) before ``large_messages`` (the topic's size limit); ``Subscribe``: ``email``
-  (the endpoint) before ``large_messages`` (the protocols and the count a large-message topic
-  allows) before ``filter_policies``; ``GetTopicAttributes``: ``topics`` (the counts) before
-  ``large_messages`` (``MaximumMessageSize``).
+  subscriptions) before ``fifo_topics`` (group and deduplication ids) before
+  ``large_messages`` (the topic's size limit); ``Subscribe``: ``email`` (the endpoint) before
+  ``fifo_topics`` (a FIFO topic takes SQS only) before ``http_subscriptions`` (local http/https
+  endpoints) before ``large_messages`` (the protocols and the count a large-message topic
+  allows) before ``filter_policies``; ``GetTopicAttributes``: ``topics``
+  (the counts) before ``large_messages`` (``MaximumMessageSize``).
 
 CloudWatch's ``actions`` watches SQS, SNS and SES calls through ``@observe``, which runs once a
 call is answered, after every ``@before`` and ``@after`` hook, so its place in the list does not
@@ -34,6 +36,8 @@ EXTENSIONS: tuple[str, ...] = (
     # Amazon SNS
     "course.backend.sns.topics",  # the kit's fan-out in Topic.publish; Subject; topic counts
     "course.backend.sns.email",  # email subscriptions pending until confirmed; confirm links
+    "course.backend.sns.fifo_topics",  # FIFO topics: group and dedup ids required, SQS only
+    "course.backend.sns.http_subscriptions",  # http/https endpoints: local URLs only
     "course.backend.sns.large_messages",  # MaximumMessageSize: up to 1 MiB, its subscriptions
     "course.backend.sns.filter_policies",  # FilterPolicy validated when it is set
     # Amazon SES

@@ -11,8 +11,13 @@ installs ``publish``): for each subscription of the topic
    ``sns.amazonaws.com`` use the key (``kms:GenerateDataKey`` and ``kms:Decrypt``); a Lambda
    function only if its policy allows ``sns.amazonaws.com`` to invoke it;
 4. the message is delivered: SQS envelope (or raw), Lambda event (run asynchronously by
-   ``course.backend.awslambda.runtime``), email to the backend's mailbox; other protocols as
-   moto does (its own ``Subscription.publish``, kept in ``MOTO_SUBSCRIPTION_PUBLISH``).
+   ``course.backend.awslambda.runtime``), email to the backend's mailbox, a signed JSON POST to
+   a local http/https endpoint (``course.backend.sns.http_endpoints``); other protocols as moto
+   does (its own ``Subscription.publish``, kept in ``MOTO_SUBSCRIPTION_PUBLISH``).
+
+A FIFO topic first drops a message whose deduplication id it accepted in the last five minutes
+(``course.backend.sns.topic_dedup``), and passes the group and deduplication ids on to FIFO
+queues only.
 
 Each outcome is counted in CloudWatch (``AWS/SNS``, dimension ``TopicName``):
 NumberOfMessagesPublished, PublishSize, NumberOfNotificationsDelivered,
@@ -25,6 +30,8 @@ https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-k
 https://docs.aws.amazon.com/sns/latest/dg/sns-lambda-as-subscriber.html
 https://docs.aws.amazon.com/sns/latest/dg/sns-monitoring-using-cloudwatch.html
 https://docs.aws.amazon.com/sns/latest/dg/sns-topic-attributes.html
+https://docs.aws.amazon.com/sns/latest/dg/fifo-message-grouping.html
+https://docs.aws.amazon.com/sns/latest/dg/sns-http-https-endpoint-as-subscriber.html
 """
 
 from __future__ import annotations
@@ -50,8 +57,10 @@ from course.backend.awslambda.exceptions import (
 from course.backend.core import clock, moto_state
 from course.backend.core.errors import ServiceError
 from course.backend.mail.mailbox import MAILBOX
+from course.backend.sns import http_endpoints
 from course.backend.sns import messages as sns_messages
 from course.backend.sns import subscriptions as sns_subscriptions
+from course.backend.sns import topic_dedup as sns_topic_dedup
 from course.backend.sns.exceptions import InvalidParameter
 from course.backend.sqs.exceptions import AccessDenied, NonExistentQueue
 from course.rules import filter_policy as sns_filter
@@ -59,7 +68,7 @@ from course.rules.resource_policy import Request, allows
 
 SNS_PRINCIPAL = "sns.amazonaws.com"
 #: moto's own per-subscription delivery, kept before anything can replace it, for the protocols
-#: the kit does not deliver itself (HTTP, SMS, application, Firehose).
+#: the kit does not deliver itself (SMS, application, Firehose).
 MOTO_SUBSCRIPTION_PUBLISH = Subscription.publish
 _FEEDBACK_PREFIX = {"sqs": "sqs", "lambda": "lambda", "http": "http", "https": "http"}
 
@@ -131,13 +140,15 @@ def publish(
     check_structure(message, message_structure)
     if problem := subject_problem(subject):
         raise InvalidPublish(problem)
-    if deduplication_id is None and topic.fifo_topic and topic.content_based_deduplication:
-        # "Amazon SNS uses a SHA-256 hash to generate the message deduplication ID using the
-        # body of the message" (FIFO topics with content-based deduplication).
-        deduplication_id = hashlib.sha256(message.encode()).hexdigest()
+    # A FIFO topic's id: the explicit one, else the SHA-256 of the body under content-based
+    # deduplication; a duplicate within five minutes is accepted and not delivered.
+    deduplication_id = sns_topic_dedup.deduplication_id(topic, message, deduplication_id)
+    message_id = str(uuid.uuid4())
+    if first := sns_topic_dedup.first_copy(topic, group_id, deduplication_id, message_id):
+        return first
     publication = Publication(
         topic=topic,
-        message_id=str(uuid.uuid4()),
+        message_id=message_id,
         message=message,
         subject=subject,
         attributes=dict(message_attributes or {}),
@@ -186,6 +197,8 @@ def deliver(subscription: Any, publication: Publication) -> Outcome:
             outcome = _to_function(subscription, publication, message)
         elif subscription.protocol in ("email", "email-json"):
             outcome = _to_mailbox(subscription, publication, message)
+        elif subscription.protocol in ("http", "https"):
+            outcome = _to_endpoint(subscription, publication, message)
         else:
             outcome = _as_moto_does(subscription, publication)
     except Exception as exc:  # the endpoint refused: a failed delivery, never a failed Publish
@@ -238,6 +251,7 @@ def _notification(publication: Publication, message: str, unsubscribe: str, base
             unsubscribe_url=unsubscribe,
             attributes=publication.attributes,
             base_url=base,
+            version=sns_messages.signature_version(publication.topic),
         )
     )
 
@@ -259,12 +273,15 @@ def _to_queue(subscription: Any, publication: Publication, message: str) -> Outc
         base = _base_url(subscription)
         unsubscribe = sns_messages.unsubscribe_link(base, subscription.arn)
         body, attributes = _notification(publication, message, unsubscribe, base), {}
+    # "The SNS FIFO topic passes the group ID to the subscribed Amazon SQS FIFO queues ...
+    # Message group ID is not passed to Amazon SQS standard queues" (fifo-message-grouping).
+    fifo = bool(getattr(queue, "fifo_queue", False))
     sent = backend.send_message(
         queue.name,
         body,
         message_attributes=attributes,
-        deduplication_id=publication.dedup_id,
-        group_id=publication.group_id,
+        deduplication_id=publication.dedup_id if fifo else None,
+        group_id=publication.group_id if fifo else None,
         validate_group_id=False,
     )
     return Outcome(
@@ -445,6 +462,28 @@ def _to_mailbox(subscription: Any, publication: Publication, message: str) -> Ou
         },
     )
     return Outcome("delivered", "email accepted")
+
+
+# ------------------------------------------------------------------------------ HTTP/HTTPS
+
+
+def _to_endpoint(subscription: Any, publication: Publication, message: str) -> Outcome:
+    """POST the notification to a local http/https endpoint, with SNS's headers; raw delivery
+    POSTs the message itself (and ``x-amz-sns-rawdelivery: true``)."""
+    headers = http_endpoints.headers(
+        "Notification", publication.message_id, publication.topic.arn, subscription.arn
+    )
+    if str(subscription.attributes.get("RawMessageDelivery", "")).lower() == "true":
+        body = message
+        headers["x-amz-sns-rawdelivery"] = "true"
+    else:
+        base = _base_url(subscription)
+        unsubscribe = sns_messages.unsubscribe_link(base, subscription.arn)
+        body = _notification(publication, message, unsubscribe, base)
+    status, answer = http_endpoints.post(subscription.endpoint, body, headers)
+    if 200 <= status < 300:
+        return Outcome("delivered", answer, status)
+    return Outcome("failed", answer, status or 500)
 
 
 def _as_moto_does(subscription: Any, publication: Publication) -> Outcome:

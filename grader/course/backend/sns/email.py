@@ -1,4 +1,6 @@
-"""SNS email subscriptions as on AWS: pending until confirmed, a confirmation email, real links.
+"""SNS subscriptions that need confirmation (email, email-json, http, https) as on AWS: pending
+until confirmed, a confirmation email (or a SubscriptionConfirmation POST to a local http/https
+endpoint, ``course.backend.sns.http_endpoints``), real links.
 
 - ``Subscribe`` with protocol ``email`` or ``email-json`` answers "pending confirmation" (unless
   ``ReturnSubscriptionArn``) and mails a confirmation request with a token and a confirm link to
@@ -26,6 +28,7 @@ from urllib.parse import parse_qs
 
 from course.backend.core.registry import ApiRequest, Reply, after, base_url, before, page, success
 from course.backend.mail.mailbox import MAILBOX
+from course.backend.sns import http_endpoints
 from course.backend.sns import messages as sns_messages
 from course.backend.sns import subscriptions as sns_subscriptions
 from course.backend.sns.exceptions import InvalidParameter, NotFound
@@ -50,8 +53,9 @@ def check_endpoint(request: ApiRequest) -> Reply | None:
 
 @after("sns", "Subscribe")
 def subscribed(request: ApiRequest, reply: Reply, parsed: dict[str, Any]) -> Reply | None:
-    """A new email subscription is pending: mail it a confirmation request (a new token each
-    time it is subscribed again while pending) and answer "pending confirmation"."""
+    """A new email or http/https subscription is pending: mail (or POST) it a confirmation
+    request (a new token each time it is subscribed again while pending) and answer "pending
+    confirmation"."""
     if reply.status >= 400:
         return None
     arn = parsed.get("SubscriptionArn", "")
@@ -66,21 +70,40 @@ def subscribed(request: ApiRequest, reply: Reply, parsed: dict[str, Any]) -> Rep
     subscription._course_seen = True
     if is_new or sns_subscriptions.is_pending(arn):
         token = sns_subscriptions.start_pending(subscription)
-        _mail_confirmation(subscription, token, backend_url)
+        if subscription.protocol in ("http", "https"):
+            _post_confirmation(subscription, token, backend_url)
+        else:
+            _mail_confirmation(subscription, token, backend_url)
     if sns_subscriptions.is_pending(arn) and not request.params.get("ReturnSubscriptionArn"):
         return success(request.call, {"SubscriptionArn": PENDING})
     return None
 
 
+def _confirmation(subscription: Any, token: str, base_url: str) -> dict[str, Any]:
+    """The signed JSON SubscriptionConfirmation (email-json, http, https); its SubscribeURL is
+    the backend's confirm page."""
+    topic = subscription.topic
+    return sns_messages.confirmation(
+        topic_arn=topic.arn,
+        token=token,
+        subscribe_url=sns_messages.confirm_link(base_url, topic.arn, token, subscription.endpoint),
+        base_url=base_url,
+        version=sns_messages.signature_version(topic),
+    )
+
+
+def _post_confirmation(subscription: Any, token: str, base_url: str) -> None:
+    """POST the SubscriptionConfirmation to an http/https endpoint (in the background)."""
+    http_endpoints.send_confirmation(subscription, _confirmation(subscription, token, base_url))
+
+
 def _mail_confirmation(subscription: Any, token: str, base_url: str) -> None:
     topic = subscription.topic
-    link = sns_messages.confirm_link(base_url, topic.arn, token, subscription.endpoint)
     if subscription.protocol == "email":
+        link = sns_messages.confirm_link(base_url, topic.arn, token, subscription.endpoint)
         text, html_body = sns_messages.confirmation_email(topic.arn, link)
     else:
-        document = sns_messages.confirmation(
-            topic_arn=topic.arn, token=token, subscribe_url=link, base_url=base_url
-        )
+        document = _confirmation(subscription, token, base_url)
         text, html_body = sns_messages.as_json_text(document), ""
     MAILBOX.deliver(
         source="sns",

@@ -109,14 +109,22 @@ def string_to_sign(message: dict[str, Any]) -> str:
     return "".join(f"{n}\n{message[n]}\n" for n in names if message.get(n) is not None)
 
 
-def sign(message: dict[str, Any], base_url: str) -> dict[str, Any]:
-    """Add ``SignatureVersion`` 2, ``Signature`` and ``SigningCertURL`` to a JSON message."""
+def signature_version(topic: Any) -> str:
+    """The topic's ``SignatureVersion``: "1" (SHA1) when the topic was given it, else "2"
+    (SHA256; AWS's default is 1, the kit signs with 2 unless asked, as moto does)."""
+    return "1" if str(getattr(topic, "signature_version", "")) == "1" else "2"
+
+
+def sign(message: dict[str, Any], base_url: str, version: str = "2") -> dict[str, Any]:
+    """Add ``SignatureVersion`` (1: SHA1withRSA, 2: SHA256withRSA), ``Signature`` and
+    ``SigningCertURL`` to a JSON message."""
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
 
     key, _ = _key_and_cert()
-    signature = key.sign(string_to_sign(message).encode(), padding.PKCS1v15(), hashes.SHA256())
-    message["SignatureVersion"] = "2"
+    algorithm = hashes.SHA1() if version == "1" else hashes.SHA256()
+    signature = key.sign(string_to_sign(message).encode(), padding.PKCS1v15(), algorithm)
+    message["SignatureVersion"] = version
     message["Signature"] = base64.b64encode(signature).decode("ascii")
     message["SigningCertURL"] = cert_link(base_url)
     return message
@@ -135,8 +143,10 @@ def notification(
     unsubscribe_url: str,
     attributes: dict[str, Any] | None,
     base_url: str,
+    version: str = "2",
 ) -> dict[str, Any]:
-    """The JSON notification document (SQS without raw delivery, HTTP, email-json)."""
+    """The JSON notification document (SQS without raw delivery, HTTP, email-json), signed with
+    SignatureVersion ``version``."""
     document: dict[str, Any] = {
         "Type": "Notification",
         "MessageId": message_id,
@@ -145,7 +155,7 @@ def notification(
     if subject is not None:
         document["Subject"] = subject
     document.update({"Message": message, "Timestamp": sent_at})
-    sign(document, base_url)
+    sign(document, base_url, version)
     document["UnsubscribeURL"] = unsubscribe_url
     if attributes:
         document["MessageAttributes"] = attributes
@@ -153,7 +163,7 @@ def notification(
 
 
 def confirmation(
-    *, topic_arn: str, token: str, subscribe_url: str, base_url: str
+    *, topic_arn: str, token: str, subscribe_url: str, base_url: str, version: str = "2"
 ) -> dict[str, Any]:
     """The JSON ``SubscriptionConfirmation`` message (email-json and HTTP endpoints)."""
     document: dict[str, Any] = {
@@ -166,7 +176,7 @@ def confirmation(
         "SubscribeURL": subscribe_url,
         "Timestamp": timestamp(),
     }
-    return sign(document, base_url)
+    return sign(document, base_url, version)
 
 
 def lambda_event(

@@ -22,7 +22,7 @@ from course.backend.core import clock, moto_state
 from course.backend.core.registry import base_url as backend_url
 from course.backend.core.registry import on_reset
 
-CONFIRMED_PROTOCOLS = ("email", "email-json")  # the kit mails these; http(s) stays as moto has it
+CONFIRMED_PROTOCOLS = ("email", "email-json", "http", "https")  # mailed, or POSTed to
 PENDING_LIFETIME = 48 * 3600.0
 
 

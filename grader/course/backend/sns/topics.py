@@ -10,7 +10,8 @@ Also here, as AWS documents:
 - ``Publish`` refuses a Subject AWS refuses (``InvalidParameter``), and ``PublishBatch`` lists
   an entry with such a Subject in ``Failed`` (moto dropped one over 100 characters);
 - ``GetTopicAttributes`` counts SubscriptionsPending / Confirmed / Deleted and returns the
-  delivery-status attributes that were set (moto returns zeros and drops them);
+  delivery-status attributes, SignatureVersion and FifoThroughputScope that were set (moto
+  returns zeros and drops them);
 - ``/_course/sns/<certificate>.pem`` serves the certificate that signs the messages.
 
 https://docs.aws.amazon.com/sns/latest/api/API_GetTopicAttributes.html
@@ -34,6 +35,8 @@ FEEDBACK_ATTRIBUTES = [
     for prefix in ("HTTP", "Firehose", "Lambda", "Application", "SQS")
     for kind in ("SuccessFeedbackRoleArn", "SuccessFeedbackSampleRate", "FailureFeedbackRoleArn")
 ]
+#: Other attributes a topic shows once they were set (moto keeps them and does not show them).
+SET_ATTRIBUTES = ["SignatureVersion", "FifoThroughputScope"]
 
 
 def _publish(topic: Topic, message: str, **kwargs: Any) -> str:
@@ -89,7 +92,7 @@ def topic_attributes(request: ApiRequest, reply: Reply, parsed: dict[str, Any]) 
     attributes["SubscriptionsPending"] = str(pending)
     attributes["SubscriptionsConfirmed"] = str(len(subscriptions) - pending)
     attributes["SubscriptionsDeleted"] = str(sns_subscriptions.deleted_count(arn))
-    for name in FEEDBACK_ATTRIBUTES:
+    for name in FEEDBACK_ATTRIBUTES + SET_ATTRIBUTES:
         value = getattr(topic, camelcase_to_underscores(name), None)
         if value:
             attributes[name] = str(value)
