@@ -16,10 +16,19 @@
   oldest first, as on AWS.
 - **Queue names.** ``FifoQueue=true`` needs a name ending in ``.fifo``, and a ``.fifo`` name is
   only allowed for a FIFO queue (moto creates a standard queue with that name).
+- **Exclusive message groups under concurrent consumers.** While a message of a group is in
+  flight, no other receive gets a message of that group, however many consumers poll at once.
+  moto scans a queue in every receive at the same time, against a copy of the in-flight groups
+  taken when the receive began, so two overlapping receives could each take a message of one
+  group (out of order); and a long poll on a blocked group looked again at once, in a loop that
+  burned a full core for its whole wait. Here one receive at a time scans a FIFO queue, and a
+  long poll sleeps until the queue changes (a send, a delete, a visibility change) or a message's
+  visibility timeout or delay ends, looking again at least once an AWS second.
 
 Windows are measured on the backend's clock (``course.backend.core.clock``), so tests and the grader
 can advance it. The deduplication and sequence logic wraps ``moto.sqs.models.Queue.add_message``,
-the one place every send, batch send and dead-letter move passes through.
+the one place every send, batch send and dead-letter move passes through; receives wrap
+``SQSBackend.receive_message``, which every ReceiveMessage passes through.
 """
 
 from __future__ import annotations
@@ -27,10 +36,11 @@ from __future__ import annotations
 import random
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from moto.sqs.models import Message, Queue
+from moto.sqs.models import Message, Queue, SQSBackend
 
 from course.backend.core import clock
 from course.backend.core.registry import ApiRequest, Reply, before, on_reset
@@ -138,15 +148,158 @@ def _add_message(original: Any) -> Any:
                 return original(self, message)
             finally:
                 message.deduplication_id = dedup_id
+                turnstile(self).changed()
 
     add_message.__course_fifo__ = True  # type: ignore[attr-defined]
     return add_message
 
 
+class Turnstile:
+    """One FIFO queue's receive discipline: one receive scans the queue at a time (so a group
+    taken by one receive is seen as in flight by the next), and a long poll waits for a change."""
+
+    def __init__(self) -> None:
+        self.scan = threading.Lock()
+        self._changed = threading.Condition()
+        self._version = 0
+
+    @property
+    def version(self) -> int:
+        """How many changes the queue has seen; a wait returns once it moves past a value."""
+        return self._version
+
+    def changed(self) -> None:
+        """Wake every receive waiting on the queue: a message came, went or changed visibility."""
+        with self._changed:
+            self._version += 1
+            self._changed.notify_all()
+
+    def wait(self, seen: int, real_seconds: float) -> None:
+        """Sleep until the queue changes after ``seen`` (``version``), at most ``real_seconds``."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._version != seen, timeout=max(real_seconds, 0))
+
+
+_TURNSTILES_LOCK = threading.Lock()
+
+#: A long poll looks at its queue again after at most this many AWS seconds even without a
+#: change it was told of (the grader may advance the clock under it), as moto's own loop does.
+LOOK_AGAIN = 1.0
+
+
+def turnstile(queue: Queue) -> Turnstile:
+    """The queue's turnstile (made on first use, kept on the queue object)."""
+    found = getattr(queue, "_course_turnstile", None)
+    if found is None:
+        with _TURNSTILES_LOCK:
+            found = getattr(queue, "_course_turnstile", None)
+            if found is None:
+                found = queue._course_turnstile = Turnstile()  # type: ignore[attr-defined]
+    return found
+
+
+def release_timed_out(queue: Queue) -> None:
+    """Forget "in flight" for messages whose visibility timeout is over, oldest first.
+
+    moto blocks a group while any of its messages is in its pending set, and takes a message out
+    of that set only when it reaches it; with two or more expired messages in a group it skips
+    the older ones and delivers the newest. Clearing them first keeps the group's order.
+    """
+    for message in list(queue.pending_messages):
+        if message.visible:
+            queue.pending_messages.discard(message)
+
+
+def _next_change(queue: Queue, now: float) -> float:
+    """The AWS time at which a message of ``queue`` next becomes visible or ends its delay
+    (infinity when none will)."""
+    times = [
+        moment / 1000
+        for message in list(queue._messages)
+        for moment in (message.visible_at, message.delayed_until)
+        if moment / 1000 > now
+    ]
+    return min(times, default=float("inf"))
+
+
+def _receive_message(original: Callable[..., list[Message]]) -> Callable[..., list[Message]]:
+    """Wrap moto's ``SQSBackend.receive_message``: a FIFO queue is scanned by one receive at a
+    time, and a long poll sleeps between looks instead of spinning (standard queues untouched)."""
+
+    def receive_message(
+        self: SQSBackend,
+        queue_name: str,
+        count: int,
+        wait_seconds_timeout: int,
+        visibility_timeout: int,
+        message_attribute_names: list[str] | None = None,
+    ) -> list[Message]:
+        queue = self.get_queue(queue_name)
+        if not queue.fifo_queue:
+            return original(
+                self,
+                queue_name,
+                count,
+                wait_seconds_timeout,
+                visibility_timeout,
+                message_attribute_names,
+            )
+        gate = turnstile(queue)
+        deadline = clock.now() + float(wait_seconds_timeout or 0)
+        while True:
+            seen = gate.version
+            with gate.scan:
+                release_timed_out(queue)
+                found = original(
+                    self, queue_name, count, 0, visibility_timeout, message_attribute_names
+                )
+            now = clock.now()
+            if found or now >= deadline:
+                return found
+            until = min(deadline, _next_change(queue, now), now + LOOK_AGAIN)
+            gate.wait(seen, clock.to_real(until - now))
+
+    receive_message.__course_fifo__ = True  # type: ignore[attr-defined]
+    return receive_message
+
+
+def _notifying(original: Callable[..., Any], queue_of: Callable[..., Queue]) -> Callable[..., Any]:
+    """Wrap a method that removes a message or changes its visibility: on a FIFO queue it runs
+    under the queue's message lock (a send cannot slip in while moto rebuilds the message list)
+    and then wakes the receives waiting on the queue."""
+
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        queue = queue_of(self, *args, **kwargs)
+        if not queue.fifo_queue:
+            return original(self, *args, **kwargs)
+        try:
+            with queue._messages_lock:
+                return original(self, *args, **kwargs)
+        finally:
+            turnstile(queue).changed()
+
+    wrapper.__course_fifo__ = True  # type: ignore[attr-defined]
+    return wrapper
+
+
 def install() -> None:
-    """Wrap moto's ``Queue.add_message`` once."""
+    """Wrap moto's ``Queue.add_message``, ``Queue.delete_message``,
+    ``SQSBackend.change_message_visibility`` and ``SQSBackend.receive_message`` once."""
     if not getattr(Queue.add_message, "__course_fifo__", False):
         Queue.add_message = _add_message(Queue.add_message)  # type: ignore[method-assign]
+    if not getattr(Queue.delete_message, "__course_fifo__", False):
+        Queue.delete_message = _notifying(  # type: ignore[method-assign]
+            Queue.delete_message, lambda queue, *args, **kwargs: queue
+        )
+    if not getattr(SQSBackend.change_message_visibility, "__course_fifo__", False):
+        SQSBackend.change_message_visibility = _notifying(  # type: ignore[method-assign]
+            SQSBackend.change_message_visibility,
+            lambda backend, queue_name, *args, **kwargs: backend.get_queue(queue_name),
+        )
+    if not getattr(SQSBackend.receive_message, "__course_fifo__", False):
+        SQSBackend.receive_message = _receive_message(  # type: ignore[method-assign]
+            SQSBackend.receive_message
+        )
 
 
 install()
@@ -172,12 +325,8 @@ def _check_fifo_name(request: ApiRequest) -> Reply | None:
 
 @before("sqs", "ReceiveMessage")
 def _release_visible_messages(request: ApiRequest) -> Reply | None:
-    """Forget "in flight" for FIFO messages whose visibility timeout is over, before moto looks.
-
-    moto blocks a group while any of its messages is in its pending set, and takes a message out
-    of that set only when it reaches it; with two or more expired messages in a group it skips
-    the older ones and delivers the newest. Clearing them first keeps the group's order.
-    """
+    """Release the FIFO messages whose visibility timeout is over before moto looks (each scan
+    of a long poll does so again, under the queue's turnstile)."""
     url = str(request.params.get("QueueUrl", ""))
     try:
         queue = queue_at_url(request.account_id, request.call.region, url)
@@ -185,7 +334,6 @@ def _release_visible_messages(request: ApiRequest) -> Reply | None:
         return None
     if queue is None or not queue.fifo_queue:
         return None
-    for message in list(queue.pending_messages):
-        if message.visible:
-            queue.pending_messages.discard(message)
+    with turnstile(queue).scan:
+        release_timed_out(queue)
     return None
