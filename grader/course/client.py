@@ -24,6 +24,9 @@ ADMIN_HEADER = "X-Course-Admin"
 QUICK = 10.0
 LONG = 30.0
 
+#: Calls in one page of the flow record (the backend answers at most 10,000).
+FLOW_PAGE = 2_000
+
 
 class BackendApiError(OSError):
     """The backend answered a ``/_course/`` request with an HTTP error status.
@@ -55,13 +58,32 @@ class BackendClient:
         """The server's health document: ``ok``, its process id and its extensions in order."""
         return dict(self._get("/_course/health", timeout=timeout))
 
-    def flow(self, since: int = 0, timeout: float = LONG) -> dict[str, Any]:
-        """The flow record after sequence number ``since``: ``{"calls": [...], "next": N}``."""
-        return dict(self._get("/_course/flow", {"since": since} if since else None, timeout))
+    def flow(self, since: int = 0, timeout: float = LONG, page: int = FLOW_PAGE) -> dict[str, Any]:
+        """The flow record after sequence number ``since``, read ``page`` calls at a time (each
+        request within ``timeout``): ``{"calls": [...], "dropped": D, "next": N}`` as
+        ``course.flow.flow_page`` describes it, every page's calls in one list.
+
+        A call still in progress when its page was read (a long poll) joins the record later
+        with its earlier number, so it is in a later read only if that read starts before it.
+        """
+        calls: list[dict[str, Any]] = []
+        while True:
+            found = self.flow_page(since, page, timeout)
+            calls.extend(found["calls"])
+            if not found.get("more") or not found["calls"]:
+                return {**found, "calls": calls, "more": False}
+            since = int(found["calls"][-1]["seq"])
+
+    def flow_page(
+        self, since: int = 0, limit: int = FLOW_PAGE, timeout: float = LONG
+    ) -> dict[str, Any]:
+        """One page of the flow record: at most ``limit`` calls numbered above ``since``, and
+        ``more``, whether later ones remain (``course.flow.flow_page``)."""
+        return dict(self._get("/_course/flow", {"since": since, "limit": limit}, timeout))
 
     def flow_mark(self) -> int:
         """The sequence number of the last call recorded so far."""
-        return int(self._get("/_course/flow", {"since": 10**12})["next"]) - 1
+        return int(self.flow_page(10**12, 1, QUICK)["next"]) - 1
 
     @property
     def mailbox_page(self) -> str:

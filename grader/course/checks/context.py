@@ -121,6 +121,7 @@ def _local_session() -> boto3.session.Session:
     return boto3.session.Session(botocore_session=core)
 
 
-def fetch_flow(endpoint_url: str) -> Flow:
-    """Read the flow record from a local backend over HTTP."""
-    return Flow.from_json(BackendClient(endpoint_url).flow())
+def fetch_flow(endpoint_url: str, since: int = 0) -> Flow:
+    """Read the flow record (the calls numbered above ``since``) from a local backend over
+    HTTP, page by page (``BackendClient.flow``)."""
+    return Flow.from_json(BackendClient(endpoint_url).flow(since))

@@ -14,7 +14,8 @@ it loads the extensions by name, and hands them what it fixes at start through
 The kit's own endpoints live under ``/_course/``:
 
 - ``GET /_course/health``: liveness, the process id and the loaded extensions;
-- ``GET /_course/flow?since=N``: the recorded calls with sequence number above N;
+- ``GET /_course/flow?since=N&limit=M``: a page of the recorded calls with sequence number
+  above N (``more`` says whether later ones remain; ``course.flow``, ``FlowRecorder``);
 - ``POST /_course/reset``: wipe every resource and the flow (needs the admin token);
 - ``GET /_course/clock``, ``POST /_course/clock?advance=S``: read or advance the backend's clock
   (advancing needs the admin token): ``{"now", "offset", "scale", "anchor"}``, where ``scale``
@@ -29,6 +30,7 @@ submission cannot rewrite what the grader will read.
 from __future__ import annotations
 
 import argparse
+import bisect
 import io
 import json
 import os
@@ -37,6 +39,7 @@ import socket
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Iterable
 from http import HTTPStatus
 from pathlib import Path
@@ -51,24 +54,39 @@ from course.backend.core.protocol import Call, identify, parse_response
 from course.backend.core.registry import ApiRequest, Reply, Wire, error_reply, json_reply
 from course.backend.core.settings import SETTINGS
 from course.client import ADMIN_HEADER
-from course.flow import PRINCIPAL_HEADER, call_entry, flow_page
+from course.flow import PRINCIPAL_HEADER, call_entry, encode_entry, flow_page, page_bytes
 
 #: How WSGI names the admin header in a request's environ.
 ADMIN_ENVIRON_KEY = "HTTP_" + ADMIN_HEADER.upper().replace("-", "_")
 PRINCIPAL_ENVIRON_KEY = "HTTP_" + PRINCIPAL_HEADER.upper().replace("-", "_")
 MAX_FLOW_ENTRIES = 100_000
+#: Bytes the flow record may hold (encoded entries, each within ``course.flow.ENTRY_CAP``).
+MAX_FLOW_BYTES = 256 << 20
+#: Calls in one page of ``GET /_course/flow`` without ``limit``, and the most with it.
+FLOW_PAGE = 1_000
+MAX_FLOW_PAGE = 10_000
+#: Bytes after which a page ends early (it always holds at least one call).
+FLOW_PAGE_BYTES = 8 << 20
 
 
 class FlowRecorder:
     """Thread-safe, append-only record of API calls, numbered from 1; entries in the format of
-    ``course.flow``."""
+    ``course.flow``, kept encoded (``encode_entry``) in sequence order.
 
-    def __init__(self, limit: int = MAX_FLOW_ENTRIES) -> None:
+    It holds at most ``limit`` calls and ``max_bytes`` bytes; calls past either are counted as
+    dropped. Reading a page copies a slice of it under the lock and joins it outside, so a
+    reader of a long record never holds up the API calls being recorded.
+    """
+
+    def __init__(self, limit: int = MAX_FLOW_ENTRIES, max_bytes: int = MAX_FLOW_BYTES) -> None:
         self._lock = threading.Lock()
-        self._entries: list[tuple[int, dict[str, Any]]] = []  # (sequence number, entry)
+        self._seqs: list[int] = []  # sequence numbers, ascending
+        self._blobs: list[bytes] = []  # the encoded entry of each, in the same order
+        self._bytes = 0
         self._next = 1
         self._dropped = 0
         self._limit = limit
+        self._max_bytes = max_bytes
         self._epoch = 0  # how many times the record was cleared
 
     def start(self) -> tuple[int, int]:
@@ -83,25 +101,53 @@ class FlowRecorder:
         """Keep the entry of call ``seq``, begun in ``epoch``; a full record counts it as dropped
         instead, and a call begun before the record was last cleared (a long poll in flight at a
         reset) is forgotten: its number may already be another call's."""
+        blob = encode_entry(entry)  # outside the lock: the caller's thread pays for its entry
         with self._lock:
             if epoch != self._epoch:
                 return
-            if len(self._entries) >= self._limit:
+            if len(self._seqs) >= self._limit or self._bytes + len(blob) > self._max_bytes:
                 self._dropped += 1
                 return
-            self._entries.append((seq, entry))
+            if not self._seqs or seq > self._seqs[-1]:
+                self._seqs.append(seq)
+                self._blobs.append(blob)
+            else:  # a call that began earlier ended later (a long poll)
+                at = bisect.bisect_left(self._seqs, seq)
+                self._seqs.insert(at, seq)
+                self._blobs.insert(at, blob)
+            self._bytes += len(blob)
+
+    def page(self, seq: int, limit: int = FLOW_PAGE) -> bytes:
+        """The ``GET /_course/flow`` document (``course.flow.page_bytes``) of the first
+        ``limit`` calls numbered above ``seq``, in order, ending early past
+        ``FLOW_PAGE_BYTES``."""
+        with self._lock:
+            at = bisect.bisect_right(self._seqs, seq)
+            blobs = self._blobs[at : at + limit]
+            remaining = len(self._seqs) - at
+            dropped, next_seq = self._dropped, self._next
+        size = 0
+        for count, blob in enumerate(blobs):
+            size += len(blob)
+            if size > FLOW_PAGE_BYTES and count:
+                blobs = blobs[:count]
+                break
+        return page_bytes(blobs, dropped, next_seq, more=remaining > len(blobs))
 
     def since(self, seq: int) -> dict[str, Any]:
-        """The ``GET /_course/flow`` document of the calls numbered above ``seq``, in order."""
+        """Every call numbered above ``seq``, in order, as one ``course.flow.flow_page``
+        document: for code in the backend's process; HTTP readers page."""
         with self._lock:
-            later = sorted((e for e in self._entries if e[0] > seq), key=lambda e: e[0])
-            calls = [entry for _, entry in later]
-            return flow_page(calls, self._dropped, self._next)
+            blobs = self._blobs[bisect.bisect_right(self._seqs, seq) :]
+            dropped, next_seq = self._dropped, self._next
+        return flow_page([json.loads(b) for b in blobs], dropped, next_seq)
 
     def clear(self) -> None:
         """Forget every call and start numbering from 1 again."""
         with self._lock:
-            self._entries.clear()
+            self._seqs.clear()
+            self._blobs.clear()
+            self._bytes = 0
             self._epoch += 1
             self._next = 1
             self._dropped = 0
@@ -141,9 +187,7 @@ class CourseApp:
         if path == "/_course/health":
             return json_reply(200, {"ok": True, "pid": os.getpid(), "extensions": self.loaded})
         if path == "/_course/flow":
-            query = parse_qs(environ.get("QUERY_STRING", ""))
-            since = int(query.get("since", ["0"])[0])
-            return json_reply(200, self.flow.since(since))
+            return self._flow_page(environ)
         if path == "/_course/clock" and environ["REQUEST_METHOD"] == "GET":
             return json_reply(200, clock.describe())
         if not authorized:
@@ -164,6 +208,20 @@ class CourseApp:
         if path.startswith("/moto-api"):
             return None
         return json_reply(404, {"error": f"no such endpoint {path}"})
+
+    def _flow_page(self, environ: dict[str, Any]) -> Reply:
+        """``GET /_course/flow?since=N&limit=M``: the first M calls (``FLOW_PAGE`` by default,
+        at most ``MAX_FLOW_PAGE``) numbered above N (default 0); 400 for a bad number."""
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        try:
+            since = int(query.get("since", ["0"])[0])
+            limit = int(query.get("limit", [str(FLOW_PAGE)])[0])
+        except ValueError:
+            return json_reply(400, {"error": "since and limit must be whole numbers"})
+        if limit < 1:
+            return json_reply(400, {"error": "limit must be at least 1"})
+        body = self.flow.page(since, min(limit, MAX_FLOW_PAGE))
+        return Reply(200, body, [("Content-Type", "application/json")])
 
     def reset(self) -> None:
         """Wipe moto's state, the extensions' state and the flow record."""
@@ -191,6 +249,20 @@ class CourseApp:
         principal = self._principal(environ)
         # Every credential the kit hands out maps to moto's default account.
         request = ApiRequest(call, DEFAULT_ACCOUNT_ID, environ, body)
+        try:
+            reply, parsed = self._answer(request, refused)
+        except Exception as exc:  # a crash in a hook, moto or a parser is recorded too
+            reply, parsed = _crashed(call, exc)
+        entry = _entry(seq, call, started, reply.status, parsed, principal)
+        self.flow.add(seq, entry, epoch)
+        return reply
+
+    def _answer(
+        self, request: ApiRequest, refused: ServiceError | None
+    ) -> tuple[Reply, dict[str, Any]]:
+        """The reply to an identified call, and its response in boto3's shape: a router's
+        refusal, a hook's answer, or moto's with the hooks around it."""
+        call, environ, body = request.call, request.environ, request.body
         reply = error_reply(call, refused) if refused else registry.run_before(request)
         if reply is None:
             reply = self._moto_reply(environ, body)
@@ -199,9 +271,7 @@ class CourseApp:
         else:
             parsed = parse_response(call, reply.status, reply.header_dict, reply.body)
         registry.run_observers(request, reply.status, parsed)
-        entry = _entry(seq, call, started, reply.status, parsed, principal)
-        self.flow.add(seq, entry, epoch)
-        return reply
+        return reply, parsed
 
     def _principal(self, environ: dict[str, Any]) -> str:
         """The principal the backend's own client names (``PRINCIPAL_HEADER``), believed only
@@ -226,6 +296,29 @@ class CourseApp:
             if hasattr(chunks, "close"):
                 chunks.close()
         return Reply(captured["status"], data, captured["headers"])
+
+
+class _InternalFailure(ServiceError):
+    """AWS's answer to a request it failed to process."""
+
+    code = "InternalFailure"
+    status = 500
+    sender = False
+
+
+def _crashed(call: Call, exc: Exception) -> tuple[Reply, dict[str, Any]]:
+    """The HTTP 500 AWS answers a request that failed on its side with, and the response the
+    flow records for it: ``InternalFailure`` with the exception that broke it. The traceback
+    goes to the server's standard error."""
+    traceback.print_exception(exc, file=sys.stderr)
+    reply = error_reply(
+        call,
+        _InternalFailure(
+            "The request processing has failed because of an unknown error, exception or failure."
+        ),
+    )
+    detail = f"{type(exc).__name__}: {exc}"[:1000]
+    return reply, {"Error": {"Code": _InternalFailure.code, "Message": detail}}
 
 
 def _entry(

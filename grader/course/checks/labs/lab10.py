@@ -20,7 +20,7 @@ from course.checks.answers import AnswerCall
 from course.checks.api import CheckFailed, NotAttempted, check
 from course.checks.cells import require_handled
 from course.checks.context import Aws
-from course.flow import ApiCall
+from course.flow import ApiCall, utf8_size
 from course.rules.pricing import lab_cost
 
 LAB = "10"
@@ -192,11 +192,12 @@ def _out_of_range(call: ApiCall, names: tuple[str, ...], low: int, high: int) ->
 
 def _message_bytes(call: ApiCall) -> int:
     """A sent message's size as SQS counts it: the body and each attribute's name, type and
-    value, in bytes (a binary value as recorded)."""
-    size = len(str(call.request.get("MessageBody", "")).encode("utf-8"))
+    value, in bytes (a binary value as recorded; a long value's whole size, though the flow
+    keeps only its start: ``course.flow.utf8_size``)."""
+    size = utf8_size(call.request.get("MessageBody", ""))
     for name, value in (call.request.get("MessageAttributes") or {}).items():
         text = value.get("StringValue") or value.get("BinaryValue") or ""
-        size += len(f"{name}{value.get('DataType', '')}{text}".encode())
+        size += utf8_size(f"{name}{value.get('DataType', '')}") + utf8_size(text)
     return size
 
 
