@@ -47,6 +47,9 @@ EXTENSIONS: tuple[str, ...] = (
     "course.backend.ses.account_actions",  # sandbox, quotas, statistics, production access
     "course.backend.ses.destination_actions",  # configuration-set event destinations, v1 and v2
     "course.backend.ses.send_actions",  # v1/v2 sends through the one sending path
+    "course.backend.ses.bulk_actions",  # v1/v2 bulk sends, one message per destination
+    "course.backend.ses.contacts",  # list management: the unsubscribe link's page
+    "course.backend.ses.contact_actions",  # contact lists and contacts as AWS keeps them
     "course.backend.ses.templates",  # v2 email templates on moto's v1 template store
     "course.backend.ses.smtp_endpoint",  # the SMTP interface, started on first use; its log
     # Amazon CloudWatch

@@ -58,6 +58,7 @@ class SentMessage:
     tags: dict[str, list[str]] = field(default_factory=dict)
     caller: str = "course-learner"
     feedback_address: str = ""  # where bounce/complaint emails go (Return-Path or Source)
+    unsubscribed: list[str] = field(default_factory=list)  # contacts who left the list or topic
 
 
 def iso(ts: float) -> str:
@@ -140,7 +141,12 @@ def _details(kind: str, recipients: list[str], sent: SentMessage) -> tuple[str, 
         bounced = []
         sub_type = "General"
         for r in recipients:
-            if outcome(r) == "suppressed":
+            if r in sent.unsubscribed:
+                diagnostic = (
+                    "Amazon SES did not send the message: the recipient unsubscribed from the "
+                    "contact list or topic."
+                )
+            elif outcome(r) == "suppressed":
                 sub_type = "Suppressed"
                 diagnostic = (
                     "Amazon SES has suppressed sending to this address because it has a "
@@ -178,7 +184,7 @@ def groups(sent: SentMessage) -> dict[str, list[str]]:
     """Recipients by event type (SEND covers all of them)."""
     found: dict[str, list[str]] = {"SEND": list(sent.recipients)}
     for r in sent.recipients:
-        kind = outcome(r)
+        kind = "bounce" if r in sent.unsubscribed else outcome(r)
         if kind in ("bounce", "suppressed"):
             found.setdefault("BOUNCE", []).append(r)
         else:

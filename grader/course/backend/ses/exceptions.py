@@ -110,3 +110,9 @@ class TooManyRequestsException(ServiceError):
 
     code = "TooManyRequestsException"
     status = 429
+
+
+class LimitExceededException(ServiceError):
+    """An account limit is reached (one contact list per account)."""
+
+    code = "LimitExceededException"

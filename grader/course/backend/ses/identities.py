@@ -412,7 +412,8 @@ def region_name(region: str) -> str:
     return region
 
 
-def _html(status: int, title: str, text: str) -> Reply:
+def html_page(status: int, title: str, text: str) -> Reply:
+    """A small HTML page (what the links SES mails open show)."""
     body = (
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
         f"</head><body><h1>{title}</h1><p>{text}</p></body></html>"
@@ -426,15 +427,17 @@ def verify_page(environ: dict[str, Any], body: bytes) -> Reply:
     token = parse_qs(environ.get("QUERY_STRING", "")).get("token", [""])[0]
     outcome, identity = STORE.confirm(token)
     if outcome == "verified" and identity is not None:
-        return _html(
+        return html_page(
             200,
             "Congratulations!",
             f"You have successfully verified {identity.name}. You can now start sending "
             "email from this address.",
         )
     if outcome == "expired":
-        return _html(410, "Link expired", "This verification link has expired; request a new one.")
-    return _html(404, "Unknown link", "This verification link is not valid.")
+        return html_page(
+            410, "Link expired", "This verification link has expired; request a new one."
+        )
+    return html_page(404, "Unknown link", "This verification link is not valid.")
 
 
 @page("/_course/ses/dkim/")

@@ -23,49 +23,25 @@ from urllib.parse import parse_qsl
 from course.backend.core.errors import ServiceError
 from course.backend.core.registry import ApiRequest, Reply, before, success
 from course.backend.ses.account import SendingRefused
-from course.backend.ses.exceptions import (
-    AccountSendingPausedException,
-    BadRequestException,
-    ConfigurationSetDoesNotExist,
-    InvalidParameterValue,
-    MailFromDomainNotVerifiedException,
-    MessageRejected,
-    NotFoundException,
-    SendingPausedException,
-    TemplateDoesNotExist,
-    Throttling,
-    TooManyRequestsException,
+from course.backend.ses.contacts import list_options
+from course.backend.ses.exceptions import BadRequestException, InvalidParameterValue
+from course.backend.ses.send_params import (
+    V1_ERRORS,
+    V2_ERRORS,
+    formatted,
+    recipients,
+    tags,
+    unsubscribe_link,
+    v2_template,
 )
 from course.backend.ses.sending import (
     Rejection,
     Submission,
-    compose,
+    merged_data,
     render,
     stored_template,
     submit,
 )
-
-#: The error each API answers a refused send with, by the refusal's kind.
-V1_ERRORS: dict[str, type[ServiceError]] = {
-    "unverified": MessageRejected,
-    "invalid": InvalidParameterValue,
-    "config-set": ConfigurationSetDoesNotExist,
-    "mail-from": MailFromDomainNotVerifiedException,
-    "template": TemplateDoesNotExist,
-    "paused": AccountSendingPausedException,
-    "daily": Throttling,
-    "rate": Throttling,
-}
-V2_ERRORS: dict[str, type[ServiceError]] = {
-    "unverified": MessageRejected,
-    "invalid": BadRequestException,
-    "config-set": NotFoundException,
-    "mail-from": MailFromDomainNotVerifiedException,
-    "template": NotFoundException,
-    "paused": SendingPausedException,
-    "daily": TooManyRequestsException,
-    "rate": TooManyRequestsException,
-}
 
 
 def _refused(request: ApiRequest, exc: Rejection | SendingRefused) -> ServiceError:
@@ -96,7 +72,7 @@ def _send_v1(
             envelope_from=p.get("Source"),
             recipients=recipients,
             configuration_set=p.get("ConfigurationSetName"),
-            tags=_tags(p.get("Tags")),
+            tags=tags(p.get("Tags")),
             feedback_address=p.get("ReturnPath") if feedback else None,
         ),
     )
@@ -107,32 +83,16 @@ def _send_formatted_v1(
 ) -> Reply:
     """Send the message SES v1 composes from a formatted (or templated) email's parts."""
     p = request.params
-    to, cc, bcc = _recipients(p.get("Destination"))
-    raw = compose(
-        source=p.get("Source", ""),
-        to=to,
-        cc=cc,
-        reply_to=p.get("ReplyToAddresses", []),
-        subject=subject,
-        text=text,
-        html=html,
-    )
-    return _send_v1(request, raw, to + cc + bcc)
-
-
-def _tags(pairs: list[dict[str, str]] | None) -> dict[str, list[str]]:
-    tags: dict[str, list[str]] = {}
-    for pair in pairs or []:
-        tags.setdefault(pair.get("Name", ""), []).append(pair.get("Value", ""))
-    return tags
-
-
-def _recipients(destination: dict[str, Any] | None) -> tuple[list[str], list[str], list[str]]:
-    destination = destination or {}
-    return (
-        list(destination.get("ToAddresses", [])),
-        list(destination.get("CcAddresses", [])),
-        list(destination.get("BccAddresses", [])),
+    return _send(
+        request,
+        formatted(
+            request,
+            p.get("Source", ""),
+            p.get("Destination"),
+            (subject, text, html),
+            tags=tags(p.get("Tags")),
+            feedback_address=p.get("ReturnPath"),
+        ),
     )
 
 
@@ -184,68 +144,65 @@ def send_templated_email_v1(request: ApiRequest) -> Reply:
 # ------------------------------------------------------------------ SES v2
 
 
-def _v2_content(request: ApiRequest) -> tuple[bytes, bool]:
-    """The message bytes of a v2 SendEmail, and whether they came raw."""
-    p = request.params
-    content = p.get("Content") or {}
-    to, cc, _ = _recipients(p.get("Destination"))
-    if "Raw" in content:
-        return base64.b64decode(content["Raw"].get("Data", "")), True
+def _v2_parts(
+    request: ApiRequest, content: dict[str, Any], link_data: dict[str, str]
+) -> tuple[tuple[str, str | None, str | None], list[tuple[str, str]]]:
+    """The (subject, text, html) and headers of v2 template or simple content; ``link_data``
+    is the unsubscribe link's template data (empty without list management)."""
     if "Template" in content:
         spec = content["Template"]
-        if "TemplateContent" in spec:
-            inline = spec["TemplateContent"]
-            template = {
-                "subject_part": inline.get("Subject", ""),
-                "text_part": inline.get("Text", ""),
-                "html_part": inline.get("Html", ""),
-            }
-        else:
-            name = spec.get("TemplateName") or str(spec.get("TemplateArn", "")).rsplit("/", 1)[-1]
-            template = _stored_template(request, name)
-        subject, text, html = render(template, spec.get("TemplateData", "{}"))
+        data = merged_data(spec.get("TemplateData", "{}"), extra=link_data)
         headers = [(h["Name"], h["Value"]) for h in spec.get("Headers", [])]
-    else:
-        simple = content.get("Simple") or {}
-        body = simple.get("Body", {})
-        subject = simple.get("Subject", {}).get("Data", "")
-        text = body["Text"].get("Data") if "Text" in body else None
-        html = body["Html"].get("Data") if "Html" in body else None
-        headers = [(h["Name"], h["Value"]) for h in simple.get("Headers", [])]
-    raw = compose(
-        source=p.get("FromEmailAddress", ""),
-        to=to,
-        cc=cc,
-        reply_to=p.get("ReplyToAddresses", []),
-        subject=subject,
-        text=text,
-        html=html,
-        headers=headers,
-    )
-    return raw, False
+        return render(v2_template(request, spec), data), headers
+    simple = content.get("Simple") or {}
+    body = simple.get("Body", {})
+    text = body["Text"].get("Data") if "Text" in body else None
+    html = body["Html"].get("Data") if "Html" in body else None
+    for name, value in link_data.items():
+        placeholder = "{{" + name + "}}"
+        text = text.replace(placeholder, value) if text is not None else None
+        html = html.replace(placeholder, value) if html is not None else None
+    headers = [(h["Name"], h["Value"]) for h in simple.get("Headers", [])]
+    return (simple.get("Subject", {}).get("Data", ""), text, html), headers
 
 
 @before("sesv2", "SendEmail")
 def send_email_v2(request: ApiRequest) -> Reply:
-    """Send simple, raw or template content (v2)."""
+    """Send simple, raw or template content (v2); with ``ListManagementOptions``, with the
+    unsubscribe link and not to contacts who unsubscribed."""
     p = request.params
+    options = list_options(request.account_id, request.call.region, p.get("ListManagementOptions"))
+    to, cc, bcc = recipients(p.get("Destination"))
+    link_data, link_headers = unsubscribe_link(request, options, to + cc + bcc)
+    content = p.get("Content") or {}
+    feedback = p.get("FeedbackForwardingEmailAddress")
     try:
-        raw, was_raw = _v2_content(request)
+        if "Raw" in content:
+            submission = Submission(
+                request.account_id,
+                request.call.region,
+                base64.b64decode(content["Raw"].get("Data", "")),
+                envelope_from=p.get("FromEmailAddress"),
+                recipients=(to + cc + bcc) or None,
+                configuration_set=p.get("ConfigurationSetName"),
+                tags=tags(p.get("EmailTags")),
+                feedback_address=feedback,
+                list_options=options,
+            )
+        else:
+            parts, headers = _v2_parts(request, content, link_data)
+            submission = formatted(
+                request,
+                p.get("FromEmailAddress", ""),
+                p.get("Destination"),
+                parts,
+                headers=headers + link_headers,
+                tags=tags(p.get("EmailTags")),
+                feedback_address=feedback,
+                list_options=options,
+            )
     except Rejection as exc:
         raise _refused(request, exc) from None
     except (binascii.Error, ValueError):
         raise BadRequestException("Content.Raw.Data is not base64.") from None
-    to, cc, bcc = _recipients(p.get("Destination"))
-    return _send(
-        request,
-        Submission(
-            request.account_id,
-            request.call.region,
-            raw,
-            envelope_from=p.get("FromEmailAddress"),
-            recipients=(to + cc + bcc) or (None if was_raw else []),
-            configuration_set=p.get("ConfigurationSetName"),
-            tags=_tags(p.get("EmailTags")),
-            feedback_address=p.get("FeedbackForwardingEmailAddress"),
-        ),
-    )
+    return _send(request, submission)

@@ -16,12 +16,14 @@ In order, as AWS applies them:
    failure is REJECT_MESSAGE (``MailFromDomainNotVerified``,
    https://docs.aws.amazon.com/ses/latest/dg/mail-from.html); otherwise the bounce address is
    on ``amazonses.com``;
-4. the account's sending rate and daily quota (``course.backend.ses.account.ACCOUNTS.admit``).
+4. a contact list named by the call's ``ListManagementOptions`` must exist;
+5. the account's sending rate and daily quota (``course.backend.ses.account.ACCOUNTS.admit``).
 
 An accepted message gets an SES message id, ``Message-ID``/``Date`` headers if it has none, loses
 its ``Bcc`` and ``X-SES-*`` headers, is DKIM-signed with the domain's Easy DKIM key when the
 domain signs (a real RFC 6376 signature made with dkimpy, selector = the first DKIM token), and
-lands in the kit's mailbox for every recipient that is not the mailbox simulator. Then
+lands in the kit's mailbox for every recipient that is not the mailbox simulator nor a contact
+who unsubscribed from the list or topic (``course.backend.ses.contacts``; a bounce). Then
 ``course.backend.ses.events.record`` publishes what happened.
 """
 
@@ -39,6 +41,7 @@ from typing import Any
 from course.backend.core import clock, moto_state
 from course.backend.mail.mailbox import MAILBOX
 from course.backend.ses.account import ACCOUNTS
+from course.backend.ses.contacts import ListOptions, exists, subscribed
 from course.backend.ses.destinations import config_set_exists
 from course.backend.ses.events import SentMessage, record
 from course.backend.ses.identities import (
@@ -66,8 +69,8 @@ SIGNED_HEADERS = (
 
 
 class Rejection(Exception):
-    """SES refuses the message: ``kind`` is unverified, config-set, mail-from, template or
-    invalid (each API answers it with its own error code)."""
+    """SES refuses the message: ``kind`` is unverified, config-set, mail-from, template,
+    contact-list or invalid (each API answers it with its own error code)."""
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
@@ -89,6 +92,7 @@ class Submission:
     tags: dict[str, list[str]] = field(default_factory=dict)
     caller: str = "course-learner"
     feedback_address: str | None = None
+    list_options: ListOptions | None = None  # ListManagementOptions (SES v2)
 
 
 def compose(
@@ -151,6 +155,23 @@ def render(template: dict[str, str], data: str) -> tuple[str, str | None, str | 
     return parts[0] or "", parts[1], parts[2]
 
 
+def merged_data(*documents: str | None, extra: dict[str, str] | None = None) -> str:
+    """One JSON template data from several (later keys win), plus ``extra``: a bulk entry's
+    replacement data over the call's default data, and the unsubscribe link; a ``Rejection``
+    ("invalid") when one is not a JSON object."""
+    merged: dict[str, Any] = {}
+    for document in documents:
+        try:
+            values = json.loads(document or "{}")
+        except ValueError:
+            raise Rejection("invalid", "Template rendering data is invalid.") from None
+        if not isinstance(values, dict):
+            raise Rejection("invalid", "Template rendering data is not a JSON object.")
+        merged.update(values)
+    merged.update(extra or {})
+    return json.dumps(merged)
+
+
 def _addresses(message: email.message.Message, *names: str) -> list[str]:
     values = [str(v) for name in names for v in (message.get_all(name) or [])]
     return [addr for _, addr in getaddresses(values) if addr]
@@ -160,6 +181,22 @@ def _not_verified(account_id: str, region: str, addresses: list[str]) -> list[st
     """The addresses no verified identity covers, each once (usually Source is the From too)."""
     unique = dict.fromkeys(addresses)
     return [a for a in unique if verifying_identity(account_id, region, a) is None]
+
+
+def unverified(region: str, missing: list[str]) -> Rejection:
+    """SES's rejection of a message whose ``missing`` addresses no verified identity covers."""
+    return Rejection(
+        "unverified",
+        "Email address is not verified. The following identities failed the check in "
+        f"region {region.upper()}: {', '.join(missing)}",
+    )
+
+
+def check_sender(account_id: str, region: str, source: str) -> None:
+    """Raise the ``unverified`` ``Rejection`` unless a verified identity covers ``source``
+    (a bulk send checks its one sender before its entries)."""
+    if verifying_identity(account_id, region, address_of(source)) is None:
+        raise unverified(region, [address_of(source)])
 
 
 def new_message_id(now: float) -> str:
@@ -196,11 +233,7 @@ def submit(sub: Submission) -> str:
             if r not in missing
         ]
     if missing:
-        raise Rejection(
-            "unverified",
-            "Email address is not verified. The following identities failed the check in "
-            f"region {sub.region.upper()}: {', '.join(missing)}",
-        )
+        raise unverified(sub.region, missing)
     identity = verifying_identity(*where, source)
     assert identity is not None
 
@@ -222,6 +255,11 @@ def submit(sub: Submission) -> str:
                 f"The MAIL FROM domain {identity.mail_from_domain} of {identity.name} is not "
                 "verified: its MX record was not found.",
             )
+
+    if sub.list_options is not None and not exists(sub.list_options):
+        raise Rejection(
+            "contact-list", f"List with name: {sub.list_options.contact_list} doesn't exist."
+        )
 
     counted = sum(1 for r in recipients if not is_simulator(r))
     ACCOUNTS.admit(*where, recipients=len(recipients), counted=counted)
@@ -245,7 +283,9 @@ def submit(sub: Submission) -> str:
     data = _dkim_sign(sub, source, message, data) + data
     data = f"Return-Path: <{message_id}@{bounce_domain}>\r\n".encode() + data
 
-    delivered = [r for r in recipients if not is_simulator(r)]
+    options = sub.list_options
+    unsubscribed = [r for r in recipients if options is not None and not subscribed(options, r)]
+    delivered = [r for r in recipients if not is_simulator(r) and r not in unsubscribed]
     if delivered:
         MAILBOX.deliver_raw(data, source, delivered, sub.channel)
     record(
@@ -262,6 +302,7 @@ def submit(sub: Submission) -> str:
             tags=tags,
             caller=sub.caller,
             feedback_address=sub.feedback_address or source,
+            unsubscribed=unsubscribed,
         )
     )
     return message_id
