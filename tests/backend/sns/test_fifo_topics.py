@@ -223,3 +223,34 @@ def test_a_fifo_queue_cannot_subscribe_to_a_standard_topic(fifo: Fifo) -> None:
     with pytest.raises(ClientError) as refused:
         fifo.sns.subscribe(TopicArn=standard, Protocol="sqs", Endpoint=arn)
     assert refused.value.response["Error"]["Code"] == "InvalidParameter"
+
+
+def test_a_fifo_topic_answers_each_message_s_sequence_number(fifo: Fifo) -> None:
+    """Publish (PUBLISH), SequenceNumber: "This response element applies only to FIFO
+    (first-in-first-out) topics. The sequence number is a large, non-consecutive number that
+    Amazon SNS assigns to each message"; PublishBatch's Successful entries carry it too
+    (https://docs.aws.amazon.com/sns/latest/api/API_PublishBatchResultEntry.html). A duplicate
+    is answered as its first copy. A standard topic answers none (moto answered none at all)."""
+    topic = fifo.topic()
+    numbers = [
+        int(
+            fifo.sns.publish(
+                TopicArn=topic, Message=str(n), MessageGroupId="g", MessageDeduplicationId=str(n)
+            )["SequenceNumber"]
+        )
+        for n in range(3)
+    ]
+    assert numbers == sorted(set(numbers)) and numbers[0] >= 10**19
+    again = fifo.sns.publish(
+        TopicArn=topic, Message="0", MessageGroupId="g", MessageDeduplicationId="0"
+    )
+    assert int(again["SequenceNumber"]) == numbers[0]
+    entries = [
+        {"Id": f"e{n}", "Message": "m", "MessageGroupId": "g", "MessageDeduplicationId": f"b{n}"}
+        for n in range(2)
+    ]
+    batch = fifo.sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=entries)
+    batch_numbers = [int(e["SequenceNumber"]) for e in batch["Successful"]]
+    assert batch_numbers == sorted(batch_numbers) and batch_numbers[0] > numbers[-1]
+    standard = fifo.sns.create_topic(Name="standard")["TopicArn"]
+    assert "SequenceNumber" not in fifo.sns.publish(TopicArn=standard, Message="m")

@@ -6,6 +6,10 @@
   ``MissingParameter``); without ``MessageDeduplicationId`` on a topic without
   ``ContentBasedDeduplication`` it is ``InvalidParameter`` ("the action fails with an error",
   Publish API reference).
+- ``Publish`` and ``PublishBatch`` to a FIFO topic answer each message's ``SequenceNumber``
+  ("This response element applies only to FIFO (first-in-first-out) topics. The sequence
+  number is a large, non-consecutive number that Amazon SNS assigns to each message"); a
+  duplicate gets the first copy's.
 - ``Subscribe`` to a FIFO topic takes Amazon SQS queues only ("Invalid parameter: Invalid
   protocol type: <protocol>" for any other protocol; moto subscribed email, HTTP and Lambda
   endpoints and delivered to them). Standard queues are allowed, as AWS documents ("Message group
@@ -19,7 +23,9 @@ https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
 
 from __future__ import annotations
 
-from course.backend.core.registry import ApiRequest, Reply, before
+from typing import Any
+
+from course.backend.core.registry import ApiRequest, Reply, after, before, success
 from course.backend.sns import subscriptions as sns_subscriptions
 from course.backend.sns import topic_dedup
 from course.backend.sns.exceptions import InvalidParameter
@@ -61,3 +67,26 @@ def check_fifo_protocol(request: ApiRequest) -> Reply | None:
     if protocol.lower() not in FIFO_PROTOCOLS:
         raise InvalidParameter(f"Invalid parameter: Invalid protocol type: {protocol}")
     return None
+
+
+@after("sns", "Publish")
+def add_sequence_number(request: ApiRequest, reply: Reply, parsed: dict[str, Any]) -> Reply | None:
+    """A message a FIFO topic accepted is answered with its SequenceNumber."""
+    if reply.status >= 400 or _fifo_topic(request.params.get("TopicArn")) is None:
+        return None
+    number = topic_dedup.LEDGER.sequence_number(str(parsed.get("MessageId", "")))
+    if number is None:
+        return None
+    return success(request.call, {**parsed, "SequenceNumber": number})
+
+
+@after("sns", "PublishBatch")
+def add_sequence_numbers(request: ApiRequest, reply: Reply, parsed: dict[str, Any]) -> Reply | None:
+    """Each successful entry of a FIFO topic's batch is answered with its SequenceNumber."""
+    if reply.status >= 400 or _fifo_topic(request.params.get("TopicArn")) is None:
+        return None
+    entries = parsed.get("Successful", [])
+    for entry in entries:
+        if number := topic_dedup.LEDGER.sequence_number(str(entry.get("MessageId", ""))):
+            entry["SequenceNumber"] = number
+    return success(request.call, parsed) if entries else None

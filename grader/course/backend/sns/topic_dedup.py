@@ -21,6 +21,7 @@ https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
 from __future__ import annotations
 
 import hashlib
+import random
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -31,36 +32,55 @@ from course.backend.core.registry import on_reset
 #: "the 5 minute minimum deduplication interval" (Publish, MessageDeduplicationId).
 DEDUPLICATION_INTERVAL = 300.0
 
+#: Where a topic's sequence numbers start: "a large, non-consecutive number" (Publish).
+FIRST_SEQUENCE = 10_000_000_000_000_000_000
+
 _Key = tuple[str, int, str | None, str]  # topic ARN, topic object, group (or None), id
 
 
 class TopicLedger:
-    """The deduplication ids every FIFO topic accepted, oldest first, on the backend's clock."""
+    """The deduplication ids every FIFO topic accepted, oldest first, on the backend's clock,
+    and the sequence number of each message accepted in that time."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self._first: OrderedDict[_Key, tuple[float, str]] = OrderedDict()
+        self._numbers: dict[str, int] = {}  # by MessageId, for as long as its id is kept
+        self._last: dict[tuple[str, int], int] = {}  # last sequence number by topic
 
     def clear(self) -> None:
-        """Forget every id (backend reset)."""
+        """Forget every id and number (backend reset)."""
         with self.lock:
             self._first.clear()
+            self._numbers.clear()
+            self._last.clear()
 
     def admit(self, key: _Key, message_id: str) -> str | None:
-        """Accept ``message_id`` under ``key``: None if it is new (and now remembered), else the
-        MessageId of the copy accepted under the same key less than five minutes ago."""
+        """Accept ``message_id`` under ``key``: None if it is new (now remembered, with the
+        topic's next sequence number), else the MessageId of the copy accepted under the same
+        key less than five minutes ago."""
         now = clock.now()
         with self.lock:
             while self._first:
-                oldest, (sent_at, _) = next(iter(self._first.items()))
+                oldest, (sent_at, expired) = next(iter(self._first.items()))
                 if now - sent_at < DEDUPLICATION_INTERVAL:
                     break
                 del self._first[oldest]
+                self._numbers.pop(expired, None)
             first = self._first.get(key)
             if first is not None:
                 return first[1]
             self._first[key] = (now, message_id)
+            topic = key[:2]
+            number = self._last.get(topic, FIRST_SEQUENCE) + random.randint(1, 1000)
+            self._last[topic] = self._numbers[message_id] = number
             return None
+
+    def sequence_number(self, message_id: str) -> str | None:
+        """The sequence number of a message a FIFO topic accepted in the last five minutes."""
+        with self.lock:
+            number = self._numbers.get(message_id)
+        return None if number is None else str(number)
 
 
 LEDGER = TopicLedger()
