@@ -10,6 +10,7 @@ The endpoint here is a real HTTP server on the loopback interface.
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import queue
 import threading
@@ -35,6 +36,7 @@ HTTP_SUBSCRIBER = (
 HEADERS = "https://docs.aws.amazon.com/sns/latest/dg/http-header.html"
 VERIFY = "https://docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html"
 FORMATS = "https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html"
+METRICS = "https://docs.aws.amazon.com/sns/latest/dg/sns-monitoring-using-cloudwatch.html"
 WAIT = 10.0  # real seconds a POST may take to arrive
 
 
@@ -247,3 +249,36 @@ def test_endpoints_the_backend_will_not_post_to_are_refused(
     assert refused.value.response["Error"]["Code"] == "InvalidParameter"
     assert refused.value.response["Error"]["Message"].startswith("Invalid parameter: Endpoint")
     assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
+
+
+def test_an_endpoint_answering_an_error_is_a_failed_delivery(
+    backend: Backend, sns: Any, endpoint: Endpoint
+) -> None:
+    """HTTP_SUBSCRIBER: the endpoint must answer with a 2xx status for SNS to count the message
+    delivered; METRICS: NumberOfNotificationsFailed, "The number of messages that Amazon SNS
+    failed to deliver", and NumberOfNotificationsDelivered."""
+    topic = sns.create_topic(Name="alerts")["TopicArn"]
+    token = subscribe(sns, topic, endpoint).json["Token"]
+    sns.confirm_subscription(TopicArn=topic, Token=token)
+    endpoint.status = 500
+    sns.publish(TopicArn=topic, Message="refused")
+    endpoint.status = 204
+    sns.publish(TopicArn=topic, Message="taken")
+    assert [endpoint.next().json["Message"] for _ in range(2)] == ["refused", "taken"]
+    cloudwatch = make_client(backend, "cloudwatch")
+    now = datetime.datetime.now(datetime.UTC)
+
+    def total(name: str) -> float:
+        points = cloudwatch.get_metric_statistics(
+            Namespace="AWS/SNS",
+            MetricName=name,
+            Dimensions=[{"Name": "TopicName", "Value": "alerts"}],
+            StartTime=now - datetime.timedelta(hours=1),
+            EndTime=now + datetime.timedelta(hours=1),
+            Period=7200,
+            Statistics=["Sum"],
+        )["Datapoints"]
+        return sum(p["Sum"] for p in points)
+
+    assert total("NumberOfNotificationsFailed") == 1
+    assert total("NumberOfNotificationsDelivered") == 1
