@@ -41,6 +41,11 @@ def _raw_page(backend: Backend, query: str) -> bytes:
 
 
 def test_a_large_message_is_recorded_by_its_start_size_and_digests(backend: Backend) -> None:
+    """A 255 KB body is kept as its first ``TEXT_CAP`` characters with its size and digests, and
+    still compares equal to the body sent, in SendMessage and ReceiveMessage alike. Its MD5 is
+    the one SQS answers with: "MD5OfMessageBody: An MD5 digest of the non-URL-encoded message
+    body string" (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html).
+    """
     sqs = make_client(backend, "sqs")
     url = sqs.create_queue(QueueName="large")["QueueUrl"]
     body = "".join(f"frame {i:07d};" for i in range(17_000))  # 255 KB
@@ -164,7 +169,10 @@ def test_the_record_is_ordered_and_bounded_in_calls_and_bytes() -> None:
 
 def test_a_request_that_crashes_is_answered_and_recorded(tmp_path: Path) -> None:
     """A bug in a hook gets AWS's InternalFailure (HTTP 500) and the record keeps the call, with
-    the error that broke it; the server goes on answering."""
+    the error that broke it; the server goes on answering. AWS: "InternalFailure: The request
+    processing has failed because of an unknown error, exception or failure. HTTP Status Code:
+    500" (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html).
+    """
     token = secrets.token_hex(8)
     ready = tmp_path / "ready.json"
     code = (
