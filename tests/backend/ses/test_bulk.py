@@ -82,17 +82,30 @@ def test_send_bulk_email_one_message_per_entry_with_merged_data(backend: Backend
     an email message to multiple destinations." Each BulkEmailEntryResult
     (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_BulkEmailEntryResult.html) has
     "SUCCESS: Amazon SES accepted the message" and "MessageId: The unique message identifier";
-    an entry's ReplacementTemplateData
+    an entry's ReplacementTags replace the DefaultEmailTags of that name; each message is one
+    Send event of the configuration set; an entry's ReplacementTemplateData
     (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_ReplacementTemplate.html) gives
     "replacement values to apply to the template", over the default TemplateData."""
     _setup(backend)
+    _, queue = events_pipeline(backend, types=("SEND",))
     results = _bulk(
         backend,
-        [_entry("ann@example.org", name="Ann"), _entry("bob@example.org", city="Rome")],
+        [
+            _entry("ann@example.org", name="Ann"),
+            {
+                **_entry("bob@example.org", city="Rome"),
+                "ReplacementTags": [{"Name": "campaign", "Value": "rome"}],
+            },
+        ],
         DefaultEmailTags=[{"Name": "campaign", "Value": "weekly"}],
+        ConfigurationSetName="course-events",
     )
     assert [r["Status"] for r in results] == ["SUCCESS", "SUCCESS"]
     assert len({r["MessageId"] for r in results}) == 2
+    sends = {e["mail"]["messageId"]: e["mail"] for e in read_events(backend, queue, want=2)}
+    assert set(sends) == {r["MessageId"] for r in results}
+    assert sends[results[0]["MessageId"]]["tags"]["campaign"] == ["weekly"]
+    assert sends[results[1]["MessageId"]]["tags"]["campaign"] == ["rome"]
     ann, bob = mails(backend, "ann@example.org"), mails(backend, "bob@example.org")
     assert [m["subject"] for m in ann] == ["Hi Ann"]
     assert "Dear Ann from Oz." in ann[0]["text"]
@@ -266,7 +279,8 @@ def test_list_managed_send_skips_contacts_opted_out(backend: Backend) -> None:
     whole list ("UnsubscribeAll: A boolean value status noting if the contact is unsubscribed
     from all contact list topics",
     https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_UpdateContact.html) is not
-    mailed; one who opted in with UpdateContact is. A list that does not exist:
+    mailed; one who opted in with UpdateContact is, with the link in the body and the one-click
+    headers (RFC 8058, which the subscription management guide names). A list that does not exist:
     NotFoundException (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html)."""
     sesv2 = _setup(backend)
     _contact_list(sesv2)
@@ -296,7 +310,16 @@ def test_list_managed_send_skips_contacts_opted_out(backend: Backend) -> None:
     offer("bob@example.org")
     assert _subjects(backend, "ann@example.org") == []
     [bob] = mails(backend, "bob@example.org")
-    assert any("/_course/ses/unsubscribe" in u for u in bob["links"])
+    link = bob["headers"]["List-Unsubscribe"].strip("<>")
+    assert bob["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert link in bob["text"]
+    one_click = urllib.request.Request(link, data=b"List-Unsubscribe=One-Click", method="POST")
+    with urllib.request.urlopen(one_click) as page:  # RFC 8058's one-click POST
+        assert page.status == 200
+    preferences = sesv2.get_contact(ContactListName="readers", EmailAddress="bob@example.org")
+    assert preferences["TopicPreferences"] == [
+        {"TopicName": "offers", "SubscriptionStatus": "OPT_OUT"}
+    ]
     sesv2.update_contact(
         ContactListName="readers", EmailAddress="bob@example.org", UnsubscribeAll=True
     )
