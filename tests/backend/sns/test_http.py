@@ -234,6 +234,8 @@ def test_raw_delivery_posts_the_message_itself(sns: Any, endpoint: Endpoint) -> 
         ("https", "https://10.0.0.8/hook"),
         ("https", "http://127.0.0.1:9/hook"),
         ("http", "not a url"),
+        ("http", "http://[::1/hook"),
+        ("http", "http://127.0.0.1:99999/hook"),
     ],
 )
 def test_endpoints_the_backend_will_not_post_to_are_refused(

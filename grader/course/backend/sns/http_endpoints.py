@@ -35,10 +35,14 @@ CONTENT_TYPE = "text/plain; charset=UTF-8"
 def endpoint_problem(protocol: str, endpoint: str) -> str | None:
     """Why the backend refuses an http/https endpoint (AWS's "Invalid parameter: Endpoint"
     wording, with the reason), or None if it will POST to it."""
-    parts = urlsplit(endpoint)
-    if parts.scheme != protocol or not parts.hostname:
+    try:
+        parts = urlsplit(endpoint)
+        host, _ = parts.hostname, parts.port  # a bad IPv6 literal or port raises ValueError
+    except ValueError:
+        host = None
+    if not host or parts.scheme != protocol:
         return f"Invalid parameter: Endpoint Reason: an {protocol} endpoint is an {protocol}:// URL"
-    if not is_loopback(parts.hostname):
+    if not is_loopback(host):
         return (
             "Invalid parameter: Endpoint Reason: the course backend delivers only to local "
             "endpoints (localhost, 127.0.0.0/8, ::1)"
