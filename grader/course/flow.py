@@ -80,6 +80,10 @@ class Clipped(str):
         if isinstance(other, Clipped):
             return self.sha256 == other.sha256 and self.size == other.size
         if isinstance(other, str):
+            if not len(other) <= self.size <= 4 * len(other):  # UTF-8: 1 to 4 bytes a character
+                return False
+            if self.kept == "prefix" and not other.startswith(str(self)):
+                return False
             return sha256_hex(other) == self.sha256 and utf8_size(other) == self.size
         return NotImplemented
 
