@@ -188,7 +188,7 @@ def clip(value: Any) -> tuple[Any, bool]:
     try:
         bounded = clipper.value(value)
     except RecursionError:
-        return NESTED, True
+        return ({} if isinstance(value, dict) else NESTED), True
     return bounded, clipper.changed
 
 
