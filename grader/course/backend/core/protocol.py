@@ -36,6 +36,9 @@ KNOWN_SERVICES = (
     "cloudwatch",
 )
 
+#: Deepest nesting of arrays and objects a JSON request body may have; a deeper one is malformed.
+MAX_DEPTH = 64
+
 _CREDENTIAL = re.compile(r"Credential=[^/]*/[^/]*/(?P<region>[^/]*)/(?P<service>[^/]*)/")
 
 
@@ -49,6 +52,8 @@ class Call:
     protocol: str
     params: dict[str, Any] = field(default_factory=dict)
     operation: OperationModel | None = None
+    #: Why the request's body could not be read as the operation's input ("" when it could).
+    malformed: str = ""
 
 
 @cache
@@ -106,8 +111,9 @@ def identify(method: str, path: str, headers: dict[str, str], body: bytes) -> Ca
         for name in candidates:
             model = service_model(name)
             if action in model.operation_names:
-                params = _json_object(body)
-                return Call(name, action, region, "json", params, model.operation_model(action))
+                params, malformed = _json_object(body)
+                op = model.operation_model(action)
+                return Call(name, action, region, "json", params, op, malformed)
         return Call(candidates[0], action, region, "json")
 
     content_type = headers.get("content-type", "")
@@ -134,8 +140,8 @@ def identify(method: str, path: str, headers: dict[str, str], body: bytes) -> Ca
         return Call((rest or candidates)[0], f"{method} {bare_path}", region, "rest")
     _, name, op_name, uri_params = best
     op = service_model(name).operation_model(op_name)
-    params = _from_rest(op, uri_params, query, headers, body)
-    return Call(name, op_name, region, service_model(name).protocol, params, op)
+    params, malformed = _from_rest(op, uri_params, query, headers, body)
+    return Call(name, op_name, region, service_model(name).protocol, params, op, malformed)
 
 
 def rest_operation(service: str, method: str, path: str) -> str | None:
@@ -156,13 +162,48 @@ def _rest_match(service: str, method: str, path: str) -> tuple[int, str, dict[st
     return best
 
 
-def _json_object(body: bytes) -> dict[str, Any]:
-    """A JSON request body as a dict; a malformed one is recorded as empty, for moto to refuse."""
+def _json_object(body: bytes) -> tuple[dict[str, Any], str]:
+    """A JSON request body as a dict, and why it is malformed ("" when it is not): a body that
+    is not a JSON object, or nests deeper than ``MAX_DEPTH``, is recorded as empty."""
+    document, malformed = _json_document(body)
+    if malformed:
+        return {}, malformed
+    if document is None:
+        return {}, ""
+    if not isinstance(document, dict):
+        return {}, "The request body must be a JSON object"
+    return document, ""
+
+
+def _json_document(body: bytes) -> tuple[Any, str]:
+    """A JSON body parsed (None when empty), and why it cannot be ("" when it can)."""
+    if not body.strip():
+        return None, ""
     try:
-        document = json.loads(body) if body.strip() else {}
+        document = json.loads(body)
+    except RecursionError:
+        return None, f"The request body nests deeper than {MAX_DEPTH} levels"
     except ValueError:
-        return {}
-    return document if isinstance(document, dict) else {}
+        return None, "The request body is not valid JSON"
+    if json_depth(document) > MAX_DEPTH:
+        return None, f"The request body nests deeper than {MAX_DEPTH} levels"
+    return document, ""
+
+
+def json_depth(document: object) -> int:
+    """How deep arrays and objects nest in a parsed JSON ``document`` (a scalar is 0)."""
+    deepest, pending = 0, [(document, 0)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict):
+            children: list[Any] = list(value.values())
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def parse_response(call: Call, status: int, headers: dict[str, str], body: bytes) -> dict[str, Any]:
@@ -214,7 +255,7 @@ def _scalar(text: str, shape: Shape) -> Any:
         except ValueError:
             return text
     if kind == "boolean":
-        return text.lower() == "true"
+        return {"true": True, "false": False}.get(text.lower(), text)
     if kind == "blob":
         try:
             return base64.b64decode(text).decode("utf-8", "replace")
@@ -272,14 +313,15 @@ def _from_rest(
     query: str,
     headers: dict[str, str],
     body: bytes,
-) -> dict[str, Any]:
-    """Rebuild boto3-shaped parameters of a REST request: URI, query string, headers and body."""
+) -> tuple[dict[str, Any], str]:
+    """Rebuild boto3-shaped parameters of a REST request: URI, query string, headers and body;
+    with them, why its JSON body is malformed ("" when it is not)."""
     from urllib.parse import unquote
 
     shape = op.input_shape
     params: dict[str, Any] = {}
     if shape is None:
-        return params
+        return params, ""
     query_params = dict(parse_qsl(query, keep_blank_values=True))
     payload_member = shape.serialization.get("payload")
     for member_name, member in shape.members.items():
@@ -290,18 +332,21 @@ def _from_rest(
         elif location == "querystring" and wire in query_params:
             params[member_name] = _scalar(query_params[wire], member)
         elif location == "header" and wire.lower() in headers:
-            params[member_name] = headers[wire.lower()]
+            params[member_name] = _scalar(headers[wire.lower()], member)
     if not body.strip():
-        return params
+        return params, ""
     if op.metadata["protocol"] == "rest-json":
-        try:
-            document = json.loads(body)
-        except ValueError:
-            return params
+        document, malformed = _json_document(body)
+        raw = payload_member and shape.members[payload_member].type_name != "structure"
+        if malformed:
+            # a blob payload (Lambda's Invoke) need not be JSON; a structure must be
+            return params, "" if raw else malformed
         if payload_member:
             params[payload_member] = document
         elif isinstance(document, dict):
             params.update(document)
+        else:
+            return params, "The request body must be a JSON object"
     else:
         import xmltodict
 
@@ -309,4 +354,4 @@ def _from_rest(
             params["Body"] = xmltodict.parse(body)
         except Exception:
             params["Body"] = body[:4096].decode("utf-8", "replace")
-    return params
+    return params, ""

@@ -223,6 +223,11 @@ def run_observers(request: ApiRequest, status: int, parsed: dict[str, Any]) -> N
         fn(request, status, parsed)
 
 
+def hooked_operations() -> list[tuple[str, str]]:
+    """Every ``(service, action)`` some ``@before`` or ``@after`` hook is registered on, sorted."""
+    return sorted(set(_before) | set(_after))
+
+
 def find_page(path: str) -> PageHandler | None:
     """The page handler with the longest prefix matching ``path``, if any."""
     matches = [p for p in _pages if path.startswith(p)]

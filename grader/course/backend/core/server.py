@@ -4,7 +4,8 @@ Run as its own process (``python -m course.backend``, which passes ``main`` the 
 modules of ``course.backend.extensions`` by name); the kit talks to it over HTTP. For each AWS
 call the middleware (``CourseApp``) lets the extensions' routers give it today's HTTP shape
 (``course.backend.core.registry.run_routes``), identifies the service and action
-(``course.backend.core.protocol``), lets the registry run the extensions' hooks around moto
+(``course.backend.core.protocol``), refuses a malformed call with the 4xx AWS gives for it
+(``course.backend.core.validation``), lets the registry run the extensions' hooks around moto
 (``course.backend.core.registry.run_before`` and ``run_after``), and records the call, request
 and response in boto3's shape, in the format of ``course.flow`` (``call_entry``), so the grader
 never depends on code running in the student's kernel. The server imports no service package:
@@ -46,7 +47,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
 
-from course.backend.core import clock, moto_state, registry
+from course.backend.core import clock, moto_state, registry, validation
 from course.backend.core.errors import ServiceError
 from course.backend.core.gate import open_gate
 from course.backend.core.moto_state import DEFAULT_ACCOUNT_ID
@@ -60,6 +61,8 @@ from course.flow import PRINCIPAL_HEADER, call_entry, encode_entry, flow_page, p
 ADMIN_ENVIRON_KEY = "HTTP_" + ADMIN_HEADER.upper().replace("-", "_")
 PRINCIPAL_ENVIRON_KEY = "HTTP_" + PRINCIPAL_HEADER.upper().replace("-", "_")
 MAX_FLOW_ENTRIES = 100_000
+#: The largest request body the backend reads: a Lambda function's 50 MB zip, base64 in JSON.
+MAX_REQUEST_BYTES = 70 << 20
 #: Bytes the flow record may hold (encoded entries, each within ``course.flow.ENTRY_CAP``).
 MAX_FLOW_BYTES = 256 << 20
 #: Calls in one page of ``GET /_course/flow`` without ``limit``, and the most with it.
@@ -166,7 +169,10 @@ class CourseApp:
     # -- WSGI entry point
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        length = int(environ.get("CONTENT_LENGTH") or 0)
+        length = _content_length(environ)
+        if isinstance(length, Reply):  # refused before reading: the connection closes after
+            start_response(_status_line(length.status), length.headers)
+            return [length.body]
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
 
@@ -243,6 +249,7 @@ class CourseApp:
         call = identify(environ["REQUEST_METHOD"], path, headers, body)
         if call is None or not call.action:
             return self._moto_reply(environ, body)
+        refused = refused or validation.problem(call)  # malformed: no hook sees it
 
         seq, epoch = self.flow.start()
         started = clock.now()
@@ -367,6 +374,25 @@ def _route(
     if "content-type" in routed.headers:
         environ["CONTENT_TYPE"] = routed.headers["content-type"]
     return routed.headers, routed.body
+
+
+def _content_length(environ: dict[str, Any]) -> int | Reply:
+    """The request's body length, or the HTTP error refusing it unread (and closing the
+    connection, whose framing is lost): 400 for a ``Content-Length`` that is not a whole number
+    of bytes (a negative one would read until the client hangs up), 413 past
+    ``MAX_REQUEST_BYTES``."""
+    text = str(environ.get("CONTENT_LENGTH") or "0").strip()
+    if not (text.isascii() and text.isdigit()):
+        return _refused(400, f"Content-Length must be a whole number of bytes, not {text!r}")
+    if int(text) > MAX_REQUEST_BYTES:
+        return _refused(413, f"the request is larger than {MAX_REQUEST_BYTES} bytes")
+    return int(text)
+
+
+def _refused(status: int, message: str) -> Reply:
+    """An HTTP error for a request refused before its body is read; the connection closes."""
+    body = f"{_status_line(status)}: {message}\n".encode()
+    return Reply(status, body, [("Content-Type", "text/plain"), ("Connection", "close")])
 
 
 def _headers(environ: dict[str, Any]) -> dict[str, str]:
