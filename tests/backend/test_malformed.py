@@ -304,6 +304,7 @@ def test_fuzzed_malformed_parameters_get_a_prompt_4xx(backend: Backend) -> None:
         max_examples=150,
         deadline=None,
         derandomize=True,
+        database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
     @given(data=st.data())
