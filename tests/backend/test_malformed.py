@@ -151,6 +151,44 @@ def test_a_missing_required_member(backend: Backend) -> None:
     assert (status, answer["__type"].split("#")[1]) == (400, "MissingParameter")
 
 
+def query(backend: Backend, service: str, form: bytes, signing: str | None = None) -> Any:
+    """A query-protocol call with ``form`` as it is: status and body of the answer."""
+    address = urlsplit(backend.url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=5)
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Authorization": AUTH.format(region="us-east-1", service=signing or service),
+    }
+    started = time.monotonic()
+    try:
+        connection.request("POST", "/", body=form, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+        assert time.monotonic() - started < PROMPT
+
+
+def test_an_unknown_action_is_a_client_error(backend: Backend) -> None:
+    """Common errors (COMMON_ERRORS): "InvalidAction: The action or operation requested is
+    invalid" (HTTP 400) in the query protocol; AWS JSON services answer an unknown target with
+    ``UnknownOperationException`` (HTTP 400). Both were HTTP 500 (moto's NotImplemented)."""
+    status, answer = sqs_json(backend, "NoSuchAction", b"{}")
+    assert (status, answer["__type"].split("#")[1]) == (400, "UnknownOperationException")
+    status, xml = query(backend, "sns", b"Action=NoSuchAction&Version=2010-03-31")
+    assert status == 400 and b"<Code>InvalidAction</Code>" in xml
+
+
+def test_a_query_call_to_a_service_also_on_json_is_validated(backend: Backend) -> None:
+    """CloudWatch's model lists the query protocol beside newer ones (older clients use it), so
+    a query call is checked against its shape: text for PutMetricAlarm's ``Period`` is
+    ``InvalidParameterValue`` (COMMON_ERRORS: "An invalid or out-of-range value was supplied for
+    the input parameter", HTTP 400), where the kit's alarm hook crashed."""
+    form = b"Action=PutMetricAlarm&Version=2010-08-01&AlarmName=a&Period=abc"
+    status, xml = query(backend, "cloudwatch", form, signing="monitoring")
+    assert status == 400 and b"<Code>InvalidParameterValue</Code>" in xml
+
+
 @pytest.mark.parametrize(
     ("service", "code"), [("sqs", "InvalidSignatureException"), ("sns", "SignatureDoesNotMatch")]
 )

@@ -12,6 +12,8 @@ one with the AWS error for it, in the call's wire protocol:
 - a body that is not a JSON object, or nests deeper than ``protocol.MAX_DEPTH``:
   ``SerializationException`` (AWS JSON), ``InvalidRequestContentException`` (Lambda),
   ``BadRequestException`` (SES v2);
+- an action the service does not have: ``UnknownOperationException`` (AWS JSON) or
+  ``InvalidAction`` (query protocol), HTTP 400;
 - a member of the wrong type, or a required member missing, checked against botocore's input
   shape of the operation (``botocore.validate.ParamValidator``): the service's own code for it
   (``ERROR_CODES``).
@@ -69,11 +71,16 @@ def problem(call: Call) -> RequestError | None:
         return RequestError(
             UNREADABLE_BODY.get(call.service, "SerializationException"), call.malformed
         )
-    if call.operation is None or call.operation.input_shape is None:
+    if call.operation is None:
+        return _unknown_operation(call)
+    if call.operation.input_shape is None:
         return None
     if call.protocol not in ("json", "query", "rest-json"):
         return None  # the REST-XML reader keeps the raw body, not boto3's parameters
-    if call.protocol == "query" and call.operation.metadata.get("protocol") != "query":
+    metadata = call.operation.metadata
+    if call.protocol == "query" and "query" not in metadata.get(
+        "protocols", [metadata["protocol"]]
+    ):
         return None  # an older client's query call to a service now on JSON (SQS): other names
     shape = call.operation.input_shape
     params = dict(call.params)
@@ -92,6 +99,17 @@ def problem(call: Call) -> RequestError | None:
     if call.protocol == "json":
         return RequestError("SerializationException", message)
     return RequestError(wrong_type, message)
+
+
+def _unknown_operation(call: Call) -> RequestError | None:
+    """The error for an action the service's model does not have (AWS JSON and query protocols;
+    a REST path no operation binds is left to the routers and moto)."""
+    if call.protocol == "json":
+        return RequestError("UnknownOperationException", f"Unknown operation {call.action!r}")
+    if call.protocol == "query":
+        message = f"The action {call.action} is not valid for this web service."
+        return RequestError("InvalidAction", message)
+    return None
 
 
 @cache
