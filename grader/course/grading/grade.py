@@ -30,6 +30,7 @@ from course.backend.process import Backend, BackendError
 from course.checks.api import CheckResult, NotAttempted, outcome_of
 from course.checks.catalog import Lab, resolve_lab
 from course.checks.context import Aws
+from course.checks.readers.cost import Bill, meter
 from course.client import BackendClient
 from course.connection import scrubbed_environment
 from course.grading.answers import collect_answers
@@ -77,6 +78,7 @@ class Grade:
     notebook: Any = field(default=None, repr=False)
     isolated: bool = True  # False when graded with --no-sandbox
     time_scale: float = 1.0  # how much faster than the wall clock its time ran
+    cost: Bill | None = None  # what its calls would cost on AWS (the cost meter)
 
     @classmethod
     def refused(
@@ -317,7 +319,7 @@ def grade_submission(
     scale = slot.time_scale if slot is not None else time_scale_of(lab, limits)
     try:
         nb = read_submission(path, lab)
-        results, execution = _run_and_check(nb, lab, limits, sandboxed=sandboxed, slot=slot)
+        results, execution, cost = _run_and_check(nb, lab, limits, sandboxed=sandboxed, slot=slot)
     except Refused as refusal:
         return Grade.refused(
             refusal,
@@ -338,6 +340,7 @@ def grade_submission(
         notebook=nb,
         isolated=sandboxed,
         time_scale=scale,
+        cost=cost,
     )
 
 
@@ -357,9 +360,10 @@ def read_submission(path: Path, lab: Lab) -> NotebookNode:
 
 def _run_and_check(
     nb: NotebookNode, lab: Lab, limits: Limits, *, sandboxed: bool, slot: BackendSlot | None
-) -> tuple[list[CheckResult], Execution]:
+) -> tuple[list[CheckResult], Execution, Bill | None]:
     """Run ``nb`` on a clean backend, collect its answers, then run the lab's checks on what it
-    did. A backend that does not start, or a fault of the grader's own, is ``Refused``."""
+    did, and meter its calls' cost. A backend that does not start, or a fault of the grader's
+    own, is ``Refused``."""
     own_slot = slot is None
     slot = slot or BackendSlot(sandboxed, limits.resources, time_scale=time_scale_of(lab, limits))
     try:
@@ -389,8 +393,9 @@ def _run_and_check(
         if not backend.healthy():
             execution.summary += "; the backend stopped answering during the run"
         aws = Aws(backend.url, answers=execution.answers, cells=run.cells)
+        cost = meter(aws)  # the notebook's calls, before the checks' own
         with _CHECKS_LOCK:
-            return run_checks(lab, aws), execution
+            return run_checks(lab, aws), execution, cost
     except Refused:
         raise
     except Exception as exc:  # a fault of the grader's own: report it, go on with the next

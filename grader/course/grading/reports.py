@@ -3,6 +3,7 @@
 In ``out/``: ``grades.csv`` (one row a student, one column a check), ``<submission>.json`` per
 student, and a folder ``<submission>/`` per student with Gradescope's ``results.json``, a
 feedback page (``feedback.md`` and ``feedback.html``) and the executed notebook.
+The feedback and the JSON (as ``cost``) give what the submission's calls would cost on AWS.
 Markdown is rendered to HTML with markdown-it-py, with raw HTML disabled so nothing a submission
 printed can inject markup into the page.
 """
@@ -20,6 +21,7 @@ from markdown_it import MarkdownIt
 
 from course.checks.api import OUTCOME_LABEL, CheckResult
 from course.checks.catalog import Lab
+from course.checks.readers.cost import Bill
 from course.grading.grade import Grade
 
 HTML_PAGE = """<!doctype html>
@@ -104,7 +106,22 @@ def feedback_markdown(grade: Grade) -> str:
                     f"  {fence}",
                     "",
                 ]
+    if grade.cost is not None:
+        lines += ["", *cost_markdown(grade.cost)]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def cost_markdown(cost: Bill) -> list[str]:
+    """The cost meter's section of the feedback page: a sentence and a table of line items."""
+    lines = ["## What these calls would cost on AWS", "", cost.summary(), ""]
+    if not cost.items:
+        return [*lines, "No call here would be billed."]
+    lines += [
+        "| service | item | quantity | unit price | cost | free tier |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += ["| " + " | ".join(_table_safe(v) for v in row) + " |" for row in cost.rows()]
+    return lines
 
 
 def feedback_html(grade: Grade) -> str:
@@ -150,7 +167,8 @@ def write_student(grade: Grade, out: Path) -> None:
     folder = out / grade.student
     if folder.resolve().parent != out.resolve():
         raise ValueError(f"a report name must be a plain name, not {grade.student!r}")
-    (out / f"{grade.student}.json").write_text(json.dumps(grade.to_json(), indent=2))
+    data = {**grade.to_json(), "cost": grade.cost.to_json() if grade.cost else None}
+    (out / f"{grade.student}.json").write_text(json.dumps(data, indent=2))
     folder.mkdir(exist_ok=True)
     (folder / "results.json").write_text(json.dumps(gradescope_results(grade), indent=2))
     (folder / "feedback.md").write_text(feedback_markdown(grade))

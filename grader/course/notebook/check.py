@@ -1,7 +1,9 @@
 """``check()``: a lab's checks, run from inside the student's notebook against the live backend.
 
 It calls the very check functions the grader runs (without pytest, to answer in well under a
-second) and shows, per check, passed, failed with the reason and a hint, or not attempted.
+second) and shows, per check, passed, failed with the reason and a hint, or not attempted; on
+the local backend, a short table under them of what the run's calls would cost on AWS
+(``course.checks.readers.cost``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from course.checks.api import OUTCOME_COLOUR, OUTCOME_LABEL, CheckResult, run_ch
 from course.checks.catalog import Lab, resolve_lab
 from course.checks.cells import kernel_record
 from course.checks.context import Aws
+from course.checks.readers.cost import Bill, meter
 from course.connection import settings
 
 #: A fixed-width mark per outcome for the plain-text report, in ASCII.
@@ -37,6 +40,8 @@ class Report:
 
     lab: str
     results: list[CheckResult] = field(default_factory=list)
+    #: What the run's calls would cost on AWS (local backend only; None elsewhere).
+    cost: Bill | None = None
 
     @property
     def score(self) -> float:
@@ -54,6 +59,8 @@ class Report:
                 if r.message:
                     lines.append(f"     why:  {r.message}")
                 lines.append(f"     hint: {r.hint}")
+        if self.cost is not None:
+            lines += ["", *cost_lines(self.cost)]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -78,8 +85,35 @@ class Report:
         )
         return (
             f"<p><b>Lab {self.lab}: {self.score:g} / {self.max_score:g} points</b></p>"
-            f"<table><tr>{head}</tr>" + "".join(rows) + "</table>"
+            f"<table><tr>{head}</tr>"
+            + "".join(rows)
+            + "</table>"
+            + ("" if self.cost is None else cost_html(self.cost))
         )
+
+
+COST_HEAD = ("service", "item", "quantity", "unit price", "cost", "free tier")
+
+
+def cost_lines(cost: Bill) -> list[str]:
+    """The cost meter as plain-text lines: a sentence, then one line an item."""
+    rows = [COST_HEAD, *cost.rows()]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(COST_HEAD) - 1)]
+    table = [
+        "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=False)) + "  " + r[-1] for r in rows
+    ]
+    return [cost.summary(), *(line.rstrip() for line in table)]
+
+
+def cost_html(cost: Bill) -> str:
+    """The cost meter as a small HTML table under the check results."""
+    cell = 'style="text-align:left;vertical-align:top"'
+    head = "".join(f"<th {cell}>{h}</th>" for h in COST_HEAD)
+    rows = "".join(
+        "<tr>" + "".join(f"<td {cell}>{html.escape(v)}</td>" for v in row) + "</tr>"
+        for row in cost.rows()
+    )
+    return f"<p>{html.escape(cost.summary())}</p><table><tr>{head}</tr>{rows}</table>"
 
 
 def _notebook_answers(lab: Lab) -> dict[str, Any]:
@@ -111,4 +145,5 @@ def check(lab: str | int | Lab | None = None) -> Report:
     found = resolve_lab(lab if lab is not None else settings().lab)
     watch_cells(settings().endpoint_url)  # from here on, if connect() did not start it
     aws = Aws.from_environment(answers=_notebook_answers(found), cells=kernel_record())
-    return Report(found.id, [run_check(c, aws) for c in found.checks])
+    cost = meter(aws)  # the notebook's calls, before this check()'s own
+    return Report(found.id, [run_check(c, aws) for c in found.checks], cost=cost)

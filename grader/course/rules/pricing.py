@@ -16,7 +16,11 @@ The rules the lab teaches:
   HTTP/S and email are charged, deliveries to SQS queues and Lambda functions are free;
 - SES bills each email (per recipient) and the attachments' gigabytes;
 - the free tiers (1 million SQS requests, 1 million SNS publishes, ...) are left out: the cost
-  is what the usage would cost without them.
+  is what the usage would cost without them (``FREE_TIER`` lists them for the cost meter).
+
+The cost meter (``course.checks.readers.cost``) also prices Lambda (requests and GB-seconds),
+Route 53 (hosted zones a month, queries) and CloudWatch (alarms and custom metrics a month, API
+requests); ``PRICE_SOURCES`` gives each price's page and the date it was read.
 """
 
 from __future__ import annotations
@@ -38,6 +42,44 @@ PRICES: dict[str, float] = {
     "sns_lambda_delivery": 0.0,
     "ses_email": 0.10 / 1_000,
     "ses_attachment_gb": 0.12,
+    "lambda_request": 0.20 / 1_000_000,
+    "lambda_gb_second": 0.0000166667,
+    "route53_hosted_zone_month": 0.50,
+    "route53_standard_query": 0.40 / 1_000_000,
+    "cloudwatch_alarm_month": 0.10,
+    "cloudwatch_metric_month": 0.30,
+    "cloudwatch_api_request": 0.01 / 1_000,
+}
+#: Where each price was read, and when (the cost meter, ``course.checks.readers.cost``, quotes
+#: them); the prices above are US East (N. Virginia), first volume tier, x86 for Lambda.
+PRICE_PAGES: dict[str, str] = {
+    "sqs": "https://aws.amazon.com/sqs/pricing/",
+    "sns": "https://aws.amazon.com/sns/pricing/",
+    "ses": "https://aws.amazon.com/ses/pricing/",
+    "lambda": "https://aws.amazon.com/lambda/pricing/",
+    "route53": "https://aws.amazon.com/route53/pricing/",
+    "cloudwatch": "https://aws.amazon.com/cloudwatch/pricing/",
+}
+PRICE_SOURCES: dict[str, tuple[str, str]] = {
+    key: (PRICE_PAGES[key.split("_", 1)[0]], PRICES_READ) for key in PRICES
+}
+#: The monthly free tier, per pool of prices that share it: (free quantity, what AWS says).
+#: Lambda's, SQS's, SNS's and CloudWatch's are always free; SES's is for the first 12 months.
+FREE_TIER: dict[str, tuple[float, str, tuple[str, ...]]] = {
+    "sqs": (
+        1_000_000,
+        "first 1 million requests a month",
+        ("sqs_standard_request", "sqs_fifo_request"),
+    ),
+    "sns_publish": (1_000_000, "first 1 million requests a month", ("sns_publish_request",)),
+    "sns_http": (100_000, "first 100,000 HTTP/S deliveries a month", ("sns_http_delivery",)),
+    "sns_email": (1_000, "first 1,000 email deliveries a month", ("sns_email_delivery",)),
+    "ses": (3_000, "3,000 message charges a month, first 12 months", ("ses_email",)),
+    "lambda_requests": (1_000_000, "first 1 million requests a month", ("lambda_request",)),
+    "lambda_compute": (400_000, "first 400,000 GB-seconds a month", ("lambda_gb_second",)),
+    "cloudwatch_alarms": (10, "10 standard alarm metrics", ("cloudwatch_alarm_month",)),
+    "cloudwatch_metrics": (10, "10 custom metrics", ("cloudwatch_metric_month",)),
+    "cloudwatch_api": (1_000_000, "1 million API requests", ("cloudwatch_api_request",)),
 }
 SNS_DELIVERY_PRICE = {
     "http": "sns_http_delivery",
