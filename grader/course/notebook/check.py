@@ -106,14 +106,13 @@ def cost_lines(cost: Bill) -> list[str]:
 
 
 def cost_html(cost: Bill) -> str:
-    """The cost meter as a small HTML table under the check results."""
-    cell = 'style="text-align:left;vertical-align:top"'
-    head = "".join(f"<th {cell}>{h}</th>" for h in COST_HEAD)
-    rows = "".join(
-        "<tr>" + "".join(f"<td {cell}>{html.escape(v)}</td>" for v in row) + "</tr>"
-        for row in cost.rows()
+    """The cost meter under the check results, as preformatted text (a table of its own would
+    read as more check rows to anything that reads the check table)."""
+    lines = cost_lines(cost)
+    return (
+        f"<p>{html.escape(lines[0])}</p>"
+        f'<pre style="text-align:left">{html.escape(chr(10).join(lines[1:]))}</pre>'
     )
-    return f"<p>{html.escape(cost.summary())}</p><table><tr>{head}</tr>{rows}</table>"
 
 
 def _notebook_answers(lab: Lab) -> dict[str, Any]:
