@@ -90,6 +90,8 @@ def publish(message: str = "hi", **attributes: str) -> tuple[str, str, dict, dic
 
 
 def test_sns_email_and_sqs_deliveries_are_priced_differently() -> None:
+    """Email deliveries are charged, deliveries to SQS queues free
+    (https://aws.amazon.com/sns/pricing/); a pending subscription receives nothing."""
     found = bill(
         flow(
             subscribe("sqs", TOPIC + ":s1"),
@@ -148,6 +150,9 @@ def invoke(seconds: float, name: str = "worker", **request: str) -> ApiCall:
 
 
 def test_lambda_gb_seconds_come_from_memory_and_duration() -> None:
+    """ "Duration is calculated from the time your code begins executing until it returns or
+    otherwise terminates, rounded up to the nearest 1 ms"; the price "depends on the amount of
+    memory you allocate to your function" (https://aws.amazon.com/lambda/pricing/)."""
     create = ("lambda", "CreateFunction", {"FunctionName": "worker", "MemorySize": 512}, {})
     found = bill(flow(create, invoke(2.0), invoke(0.0004), invoke(5.0, InvocationType="Event")))
     assert quantity(found, "Lambda", "requests") == 3
@@ -166,6 +171,10 @@ def test_ses_messages_are_counted_per_recipient() -> None:
 
 
 def test_route53_zones_kept_past_12_hours_and_cloudwatch_alarms_and_metrics() -> None:
+    """ "We don't bill you if you delete a hosted zone within 12 hours after you create it"
+    (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/troubleshooting-billed-twice.html);
+    CloudWatch bills each unique namespace, name and dimensions as one custom metric
+    (https://aws.amazon.com/cloudwatch/pricing/)."""
     zone = {"HostedZone": {"Id": "/hostedzone/Z1"}}
     kept = ApiCall(1, "route53", "CreateHostedZone", "", 0, 0, 201, {"Name": "a.com"}, zone)
     tried = ApiCall(
@@ -190,6 +199,9 @@ def test_route53_zones_kept_past_12_hours_and_cloudwatch_alarms_and_metrics() ->
 
 
 def test_the_free_tier_is_shown_apart_from_the_list_price() -> None:
+    """The list price is the cost; the free tier ("The free tier includes one million requests
+    and 400,000 GB-seconds per month", https://aws.amazon.com/lambda/pricing/; 1 million SQS
+    requests, https://aws.amazon.com/sqs/pricing/) is shown apart; Route 53 has none."""
     found = bill(flow(*(send("m") for _ in range(5)), publish()))
     assert math.isclose(
         found.total, 5 * PRICES["sqs_standard_request"] + PRICES["sns_publish_request"]
