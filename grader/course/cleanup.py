@@ -18,7 +18,7 @@ and reports each failure with AWS's error instead of stopping.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,6 +83,8 @@ COURSE_NAMES: dict[str, frozenset[str]] = {
 COURSE_DOMAINS = frozenset({lab08.DOMAIN, lab08.MAIL_FROM})
 COURSE_IDENTITIES = frozenset({lab08.DOMAIN, lab08.SENDER, lab08.RECIPIENT})
 
+#: Kinds deleted first, in this order (what uses a thing goes before it); the rest follow.
+DELETION_ORDER = ("event source mapping", "function", "log group", "topic", "queue", "alarm")
 NOT_OURS = "not the course's: a name no lab uses and no 'course' tag"
 
 
@@ -168,43 +170,43 @@ def _tag_keys(read: Callable[[], Any]) -> set[str]:
     return {str(key).lower() for key in keys}
 
 
+#: One resource as a walk sees it: its name, whether its name is the course's, how to read its
+#: tags (only asked when the name is not), how to delete it.
+Seen = tuple[str, bool, Callable[[], Any], Callable[[], None]]
+
+
 class _Finder:
     """Walks one account service by service, sorting each resource into the plan or left."""
 
-    def __init__(self, client: Clients, prefix: str) -> None:
+    def __init__(self, client: Clients, prefix: str, arn_base: str) -> None:
         self.client = client
         self.prefix = prefix
+        self.arn_base = arn_base  # arn:aws:ses:<region>:<account>, for SES's tag calls
         self.plan = Plan()
-        self.functions: set[str] = set()
+        self.functions: set[str] = set()  # names of the course's functions
         self.queues: set[str] = set()  # ARNs of the course's queues
 
     def named(self, kind: str, name: str) -> bool:
+        """True when ``name`` is one the labs give a ``kind``, with the learner's prefix."""
         return any(name == self.prefix + base for base in COURSE_NAMES[kind])
 
-    def sort(
-        self,
-        service: str,
-        kind: str,
-        name: str,
-        ours: bool,
-        tags: Callable[[], Any],
-        remove: Callable[[], None],
-    ) -> bool:
-        """Put one resource into the plan (named, or tagged ``course``) or into left."""
-        if ours or TAG in _tag_keys(tags):
-            self.plan.items.append(Item(service, kind, name, remove))
-            return True
-        self.plan.left.append(Left(service, kind, name, NOT_OURS))
-        return False
-
-    def listing(self, service: str, kind: str, walk: Callable[[], None]) -> None:
-        """Run one service's walk; a listing that fails is left as a failure, not fatal."""
+    def walk(self, service: str, kind: str, seen: Callable[[], Iterable[Seen]]) -> set[str]:
+        """Sort what one listing sees into the plan (named, or tagged ``course``) or into left;
+        the names planned. A listing that fails is left as a failure, not fatal."""
+        planned: set[str] = set()
         try:
-            walk()
+            for name, ours, tags, remove in seen():
+                if ours or TAG in _tag_keys(tags):
+                    self.plan.items.append(Item(service, kind, name, remove))
+                    planned.add(name)
+                else:
+                    self.plan.left.append(Left(service, kind, name, NOT_OURS))
         except (BotoCoreError, ClientError) as exc:
             self.plan.left.append(Left(service, kind, "*", f"could not list: {_error(exc)}", True))
+        return planned
 
     def pages(self, service: str, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
+        """Every entry under ``key`` of every page of a list call."""
         client = self.client(service)
         if client.can_paginate(operation):
             for page in client.get_paginator(operation).paginate(**kwargs):
@@ -219,138 +221,114 @@ class _Finder:
 
     # ----------------------------------------------------------------------- services
 
-    def sqs_queues(self) -> list[tuple[str, str]]:
+    def sqs_queues(self) -> Iterator[Seen]:
         sqs = self.client("sqs")
-        found = []
         for url in self.pages("sqs", "list_queues", "QueueUrls"):
             name = url.rstrip("/").rsplit("/", 1)[-1]
-            ours = self.sort(
-                "sqs",
-                "queue",
+            yield (
                 name,
                 self.named("queue", name),
                 lambda url=url: sqs.list_queue_tags(QueueUrl=url).get("Tags", {}),
                 lambda url=url: sqs.delete_queue(QueueUrl=url),
             )
-            found.append((url, name))
-            if ours:
-                arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
-                self.queues.add(arn["Attributes"]["QueueArn"])
-        return found
 
-    def lambda_functions(self) -> None:
+    def queue_arns(self, names: set[str]) -> None:
+        """Note the ARNs of the course's queues (their event source mappings are the course's)."""
+        sqs = self.client("sqs")
+        for name in names:
+            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            answer = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+            self.queues.add(answer["Attributes"]["QueueArn"])
+
+    def lambda_functions(self) -> Iterator[Seen]:
         aws_lambda = self.client("lambda")
         for function in self.pages("lambda", "list_functions", "Functions"):
             name, arn = function["FunctionName"], function["FunctionArn"]
-            if self.sort(
-                "lambda",
-                "function",
+            yield (
                 name,
                 self.named("function", name),
                 lambda arn=arn: aws_lambda.list_tags(Resource=arn).get("Tags", {}),
                 lambda name=name: aws_lambda.delete_function(FunctionName=name),
-            ):
-                self.functions.add(name)
+            )
 
-    def event_source_mappings(self) -> list[Item]:
-        """The course's mappings (deleted first: before their functions and queues)."""
+    def event_source_mappings(self) -> Iterator[Seen]:
+        """Mappings: the course's when their function or their queue is (they have no tags)."""
         aws_lambda = self.client("lambda")
-        mappings = []
         for mapping in self.pages("lambda", "list_event_source_mappings", "EventSourceMappings"):
             function = mapping.get("FunctionArn", "").rsplit(":", 1)[-1]
             source = mapping.get("EventSourceArn", "")
-            label = f"{source.rsplit(':', 1)[-1]} -> {function} ({mapping['UUID']})"
-            if function in self.functions or source in self.queues:
-                mappings.append(
-                    Item(
-                        "lambda",
-                        "event source mapping",
-                        label,
-                        lambda uuid=mapping["UUID"]: aws_lambda.delete_event_source_mapping(
-                            UUID=uuid
-                        ),
-                    )
-                )
-            else:
-                self.plan.left.append(Left("lambda", "event source mapping", label, NOT_OURS))
-        return mappings
+            yield (
+                f"{source.rsplit(':', 1)[-1]} -> {function} ({mapping['UUID']})",
+                function in self.functions or source in self.queues,
+                dict,
+                lambda uuid=mapping["UUID"]: aws_lambda.delete_event_source_mapping(UUID=uuid),
+            )
 
-    def log_groups(self) -> None:
+    def log_groups(self) -> Iterator[Seen]:
         logs = self.client("logs")
         for group in self.pages("logs", "describe_log_groups", "logGroups"):
             name = group["logGroupName"]
-            function = name[len(LAMBDA_LOGS) :] if name.startswith(LAMBDA_LOGS) else None
-            self.sort(
-                "logs",
-                "log group",
+            function = name.removeprefix(LAMBDA_LOGS) if name.startswith(LAMBDA_LOGS) else ""
+            yield (
                 name,
-                function is not None
-                and (function in self.functions or self.named("function", function)),
+                function in self.functions or (function != "" and self.named("function", function)),
                 lambda name=name: logs.list_tags_log_group(logGroupName=name).get("tags", {}),
                 lambda name=name: logs.delete_log_group(logGroupName=name),
             )
 
-    def topics(self) -> None:
+    def topics(self) -> Iterator[Seen]:
         sns = self.client("sns")
         for topic in self.pages("sns", "list_topics", "Topics"):
             arn = topic["TopicArn"]
-            name = arn.rsplit(":", 1)[-1]
-            self.sort(
-                "sns",
-                "topic",
-                name,
-                self.named("topic", name),
+            yield (
+                arn.rsplit(":", 1)[-1],
+                self.named("topic", arn.rsplit(":", 1)[-1]),
                 lambda arn=arn: sns.list_tags_for_resource(ResourceArn=arn).get("Tags", []),
                 lambda arn=arn: sns.delete_topic(TopicArn=arn),
             )
 
-    def alarms(self) -> None:
+    def alarms(self) -> Iterator[Seen]:
         cloudwatch = self.client("cloudwatch")
         for alarm in self.pages("cloudwatch", "describe_alarms", "MetricAlarms"):
             name, arn = alarm["AlarmName"], alarm["AlarmArn"]
-            self.sort(
-                "cloudwatch",
-                "alarm",
+            yield (
                 name,
                 self.named("alarm", name),
                 lambda arn=arn: cloudwatch.list_tags_for_resource(ResourceARN=arn).get("Tags", []),
                 lambda name=name: cloudwatch.delete_alarms(AlarmNames=[name]),
             )
 
-    def ses(self, arn_base: str) -> None:
+    def _ses_tags(self, path: str) -> Callable[[], Any]:
         ses = self.client("sesv2")
+        arn = f"{self.arn_base}:{path}"
+        return lambda: ses.list_tags_for_resource(ResourceArn=arn).get("Tags", [])
 
-        def tags(arn: str) -> Callable[[], Any]:
-            return lambda: ses.list_tags_for_resource(ResourceArn=arn).get("Tags", [])
-
+    def configuration_sets(self) -> Iterator[Seen]:
+        ses = self.client("sesv2")
         for name in self.pages("sesv2", "list_configuration_sets", "ConfigurationSets"):
-            self.sort(
-                "ses",
-                "configuration set",
+            yield (
                 name,
                 self.named("configuration set", name),
-                tags(f"{arn_base}:configuration-set/{name}"),
+                self._ses_tags(f"configuration-set/{name}"),
                 lambda name=name: ses.delete_configuration_set(ConfigurationSetName=name),
             )
+
+    def identities(self) -> Iterator[Seen]:
+        ses = self.client("sesv2")
         for identity in self.pages("sesv2", "list_email_identities", "EmailIdentities"):
             name = identity["IdentityName"]
-            self.sort(
-                "ses",
-                "identity",
+            yield (
                 name,
                 name in COURSE_IDENTITIES,
-                tags(f"{arn_base}:identity/{name}"),
+                self._ses_tags(f"identity/{name}"),
                 lambda name=name: ses.delete_email_identity(EmailIdentity=name),
             )
 
-    def hosted_zones(self) -> None:
+    def hosted_zones(self) -> Iterator[Seen]:
         route53 = self.client("route53")
         for zone in self.pages("route53", "list_hosted_zones", "HostedZones"):
-            zone_id = zone["Id"].rsplit("/", 1)[-1]
-            name = zone["Name"].rstrip(".")
-            self.sort(
-                "route53",
-                "hosted zone",
+            zone_id, name = zone["Id"].rsplit("/", 1)[-1], zone["Name"].rstrip(".")
+            yield (
                 name,
                 name in COURSE_DOMAINS,
                 lambda zone_id=zone_id: route53.list_tags_for_resource(
@@ -359,23 +337,20 @@ class _Finder:
                 lambda zone_id=zone_id, name=name: _delete_zone(route53, zone_id, name),
             )
 
-    def iam(self) -> None:
+    def users(self) -> Iterator[Seen]:
         iam = self.client("iam")
-        for user in self.pages("iam", "list_users", "Users"):
-            name = user["UserName"]
-            self.sort(
-                "iam",
-                "user",
+        for name in (user["UserName"] for user in self.pages("iam", "list_users", "Users")):
+            yield (
                 name,
                 self.named("user", name),
                 lambda name=name: iam.list_user_tags(UserName=name).get("Tags", []),
                 lambda name=name: _delete_user(iam, name),
             )
-        for role in self.pages("iam", "list_roles", "Roles"):
-            name = role["RoleName"]
-            self.sort(
-                "iam",
-                "role",
+
+    def roles(self) -> Iterator[Seen]:
+        iam = self.client("iam")
+        for name in (role["RoleName"] for role in self.pages("iam", "list_roles", "Roles")):
+            yield (
                 name,
                 self.named("role", name),
                 lambda name=name: iam.list_role_tags(RoleName=name).get("Tags", []),
@@ -422,26 +397,28 @@ def _delete_role(iam: Any, name: str) -> None:
 def find(client: Clients, region: str, prefix: str = "") -> Plan:
     """Read the account and plan the clean-up: the course's resources in the order they can be
     deleted, and every other resource seen, left with its reason. Makes no write call."""
-    finder = _Finder(client, prefix)
-    finder.listing("sqs", "queue", finder.sqs_queues)
-    finder.listing("lambda", "function", finder.lambda_functions)
-    mappings: list[Item] = []
-    finder.listing(
-        "lambda", "event source mapping", lambda: mappings.extend(finder.event_source_mappings())
-    )
-    finder.listing("logs", "log group", finder.log_groups)
-    finder.listing("sns", "topic", finder.topics)
-    finder.listing("cloudwatch", "alarm", finder.alarms)
     try:
         account = client("sts").get_caller_identity()["Account"]
     except (BotoCoreError, ClientError):
         account = "*"
-    finder.listing("ses", "identity", lambda: finder.ses(f"arn:aws:ses:{region}:{account}"))
-    finder.listing("route53", "hosted zone", finder.hosted_zones)
-    finder.listing("iam", "user", finder.iam)
-    order = ["event source mapping", "function", "log group", "topic", "queue", "alarm"]
-    rank = {kind: n for n, kind in enumerate(order)}
-    items = sorted(mappings + finder.plan.items, key=lambda item: rank.get(item.kind, len(order)))
+    finder = _Finder(client, prefix, f"arn:aws:ses:{region}:{account}")
+    planned = finder.walk("sqs", "queue", finder.sqs_queues)
+    try:
+        finder.queue_arns(planned)
+    except (BotoCoreError, ClientError) as exc:  # a queue gone since: its mappings stay unknown
+        finder.plan.left.append(Left("sqs", "queue", "*", f"could not read: {_error(exc)}", True))
+    finder.functions = finder.walk("lambda", "function", finder.lambda_functions)
+    finder.walk("lambda", "event source mapping", finder.event_source_mappings)
+    finder.walk("logs", "log group", finder.log_groups)
+    finder.walk("sns", "topic", finder.topics)
+    finder.walk("cloudwatch", "alarm", finder.alarms)
+    finder.walk("ses", "configuration set", finder.configuration_sets)
+    finder.walk("ses", "identity", finder.identities)
+    finder.walk("route53", "hosted zone", finder.hosted_zones)
+    finder.walk("iam", "user", finder.users)
+    finder.walk("iam", "role", finder.roles)
+    rank = {kind: n for n, kind in enumerate(DELETION_ORDER)}
+    items = sorted(finder.plan.items, key=lambda item: rank.get(item.kind, len(rank)))
     return Plan(items, finder.plan.left)
 
 

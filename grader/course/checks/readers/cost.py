@@ -32,6 +32,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from course.checks.context import Aws, fetch_flow
@@ -102,7 +103,7 @@ class Bill:
             (
                 i.service,
                 i.item,
-                f"{i.quantity:,.6g}",
+                _quantity(i.quantity),
                 money(i.unit_price),
                 money(i.cost),
                 i.free_tier,
@@ -114,16 +115,23 @@ class Bill:
         """One sentence: the total, with and without the free tier."""
         return (
             f"On AWS these calls would cost {money(self.total)} at list prices "
-            f"({money(self.after_free_tier)} within the free tier; prices read "
+            f"({money(self.after_free_tier)} after the free tier; prices read "
             f"{pricing.PRICES_READ}, US East)."
         )
 
 
+def _quantity(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.4f}"
+
+
 def money(dollars: float) -> str:
-    """Dollars to a readable precision: cents, or 3 significant digits below a cent."""
+    """Dollars to a readable precision: cents, or 3 significant digits below a cent (in fixed
+    point: $0.0000024)."""
     if dollars == 0:
         return "$0"
-    return f"${dollars:,.2f}" if dollars >= 0.01 else f"${dollars:.3g}"
+    if dollars >= 0.01:
+        return f"${dollars:,.2f}"
+    return f"${Decimal(f'{dollars:.3g}'):f}"  # fixed point, never 2.4e-06
 
 
 def _attributes_size(attributes: Any) -> int:
