@@ -603,5 +603,66 @@ def slides(out: Path | None) -> None:
         click.echo(f"wrote {path}")
 
 
+# ----------------------------------------------------------------------------- cleanup
+
+
+@main.command()
+@click.option(
+    "--dry-run", is_flag=True, help="List what would be deleted and what left; delete nothing."
+)
+@click.option(
+    "--backend",
+    "where",
+    type=click.Choice(["local", "aws"]),
+    default=None,
+    help="The shared local backend, or the account boto3's own configuration names (profile, "
+    "credentials, AWS_ENDPOINT_URL). Default: COURSE_BACKEND, else local.",
+)
+def cleanup(dry_run: bool, where: str | None) -> None:
+    """Delete everything the course created in the account, and say what it left and why.
+
+    The course's resources are those named as the labs name them (with the learner's prefix on a
+    shared account) or tagged `course`, across SQS, SNS, Lambda, IAM, SES, Route 53 and
+    CloudWatch; anything else is listed as left and never touched. Exits 1 if a listing or a
+    delete failed.
+    """
+    from course.backend.process import running_backend
+    from course.cleanup import clients_for, delete, find
+    from course.connection import settings
+
+    current = settings()
+    backend = where or current.backend
+    endpoint = None
+    if backend == "local":
+        endpoint = current.endpoint_url
+        if endpoint is None:
+            running = running_backend()
+            if running is None:
+                console.print("no local backend is running: `course backend start`")
+                sys.exit(EXIT_BACKEND)
+            endpoint = running.url
+    plan = find(clients_for(backend, current.region, endpoint), current.region, current.prefix)
+    outcome = None if dry_run else delete(plan)
+    done = plan.items if outcome is None else outcome.deleted
+    left = plan.left if outcome is None else outcome.left
+    table = Table("", "service", "kind", "name", "why", title=f"course cleanup ({backend})")
+    verb = "would delete" if dry_run else "deleted"
+    for item in done:
+        table.add_row(verb, item.service, item.kind, item.name, "")
+    for entry in left:
+        table.add_row(
+            "FAILED" if entry.failed else "left",
+            entry.service,
+            entry.kind,
+            entry.name,
+            entry.reason,
+        )
+    Console().print(table)
+    failed = sum(entry.failed for entry in left)
+    click.echo(f"{len(done)} {verb}, {len(left) - failed} left (not the course's), {failed} failed")
+    if failed:
+        sys.exit(EXIT_FAILED)
+
+
 if __name__ == "__main__":
     main()
