@@ -171,7 +171,7 @@ _CLIENTS: dict[str, Clients] = {}  # one factory per backend: its clients are ma
 def _inventory(backend: Backend) -> set[tuple[str, str, str]]:
     """Everything in the account now, as (service, kind, name), read by the plan's own walk."""
     if backend.url not in _CLIENTS:
-        _CLIENTS[backend.url] = clients_for("local", "us-east-1", backend.url)
+        _CLIENTS[backend.url] = clients_for("us-east-1", backend.url)
     plan = find(_CLIENTS[backend.url], "us-east-1")
     found = {(i.service, i.kind, i.name) for i in plan.items}
     return found | {(e.service, e.kind, e.name) for e in plan.left if not e.failed}
@@ -256,7 +256,7 @@ def test_the_prefix_and_the_aws_mode_pick_only_the_learners_names(
 def test_delete_keeps_going_after_a_failure(course_account: Backend) -> None:
     """A queue deleted behind the plan's back fails alone (SQS: "does not exist"); what comes
     after it in the plan (alarms, zones, identities, users, roles) is still deleted."""
-    plan = find(clients_for("local", "us-east-1", course_account.url), "us-east-1")
+    plan = find(clients_for("us-east-1", course_account.url), "us-east-1")
     sqs = make_client(course_account, "sqs")
     sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName="etl-output")["QueueUrl"])
     outcome = delete(plan)

@@ -4,7 +4,7 @@ The rule, the one thing that decides what is touched: a resource is **the course
 
 - its name is one the labs use (``COURSE_NAMES``: the constants of the labs' checks modules and
   the extra names the solution notebooks create), written with the learner's prefix
-  (``settings().prefix``, empty on the local backend) in front, as ``Aws.name()`` writes it —
+  (``settings().prefix``: ``COURSE_PREFIX``, usually empty) in front, as ``Aws.name()`` writes it —
   domains and email addresses (SES identities, Route 53 zones) are compared without the prefix;
 - **or** it carries a tag whose key is ``course`` (any case, any value);
 - an event source mapping is the course's when its function or its queue is; a log group when
@@ -133,7 +133,7 @@ class Outcome:
 Clients = Callable[[str], Any]
 
 
-def clients_for(backend: str, region: str, endpoint_url: str | None) -> Clients:
+def clients_for(region: str, endpoint_url: str | None) -> Clients:
     """A factory of plain boto3 clients: on the local backend at ``endpoint_url`` with its
     credentials, or (``endpoint_url`` None) with whatever boto3's environment says."""
     config = Config(retries={"max_attempts": 3, "mode": "standard"})

@@ -641,7 +641,7 @@ def cleanup(dry_run: bool, where: str | None) -> None:
                 console.print("no local backend is running: `course backend start`")
                 sys.exit(EXIT_BACKEND)
             endpoint = running.url
-    plan = find(clients_for(backend, current.region, endpoint), current.region, current.prefix)
+    plan = find(clients_for(current.region, endpoint), current.region, current.prefix)
     outcome = None if dry_run else delete(plan)
     done = plan.items if outcome is None else outcome.deleted
     left = plan.left if outcome is None else outcome.left
