@@ -198,7 +198,7 @@ class BackendSlot:
             if not self._memory_pressed(self.backend):
                 try:
                     self.backend.reset()
-                    if self.backend.healthy() and not self.backend.flow()["calls"]:
+                    if self.backend.healthy() and not self.backend.api.flow_page(0, 1)["calls"]:
                         return self.backend
                 except (OSError, ValueError, BackendError):
                     pass

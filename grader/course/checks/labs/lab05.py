@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter, defaultdict
 from itertools import pairwise
 
 from course.checks.api import CheckFailed, NotAttempted, check
 from course.checks.context import Aws
 from course.checks.readers.sqs import Received, Sent, deletes, queue_attributes, receives, sends
-from course.flow import Flow
+from course.flow import Flow, sha256_hex
 
 LAB = "05"
 TITLE = "FIFO queues"
@@ -94,7 +93,7 @@ def test_grouped_sends(aws: Aws) -> None:
 
 def _dedup_key(sent: Sent) -> str:
     """The deduplication id SQS used: the explicit one, or the SHA-256 of the body."""
-    return sent.dedup_id or hashlib.sha256(sent.body.encode("utf-8")).hexdigest()
+    return sent.dedup_id or sha256_hex(sent.body)
 
 
 @check(
