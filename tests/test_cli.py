@@ -228,6 +228,14 @@ class CourseStart:
         return "".join(self.lines)
 
 
+def _as_in_a_terminal() -> None:
+    """Ctrl+C as a terminal's foreground job gets it, whatever the test runner's own: a shell
+    starts a background job (`pytest &`) with SIGINT ignored, and a child inherits that."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_course(env: dict[str, str], *args: str, timeout: float = 60) -> CourseStart:
     """`course start --no-browser ARGS` in its own session, once it has printed JupyterLab's
     URL. Fails if it prints none within ``timeout`` seconds."""
@@ -243,6 +251,7 @@ def start_course(env: dict[str, str], *args: str, timeout: float = 60) -> Course
         stderr=open(Path(env["COURSE_STATE_DIR"]).with_name("jupyterlab.log"), "ab"),  # noqa: SIM115
         text=True,
         start_new_session=True,
+        preexec_fn=_as_in_a_terminal,
     )
     lines: list[str] = []
     found = threading.Event()
