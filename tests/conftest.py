@@ -102,6 +102,16 @@ def check_results(lab: str, aws: Aws) -> dict[str, CheckResult]:
     return {c.id: run_check(c, fresh) for c in resolve_lab(lab).checks}
 
 
+def printed_text(grade: Grade) -> str:
+    """Everything the graded notebook's code cells printed (their stream outputs), in order."""
+    return "".join(
+        str(out.get("text", ""))
+        for cell in grade.notebook.cells
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+    )
+
+
 def notebook_file(path: Path, cells: list[str], lab: str | None = None) -> Path:
     """Write a notebook of code cells (tagged as ``lab``'s when given)."""
     metadata: dict[str, Any] = {

@@ -14,6 +14,8 @@ from course.grading.reports import feedback_html, feedback_markdown, write_stude
 from course.notebook.check import Report
 from course.rules.pricing import PRICES
 
+from tests.conftest import printed_text
+
 CELLS = [
     "from course import connect, check\nconnect()",
     "import boto3\n"
@@ -28,21 +30,12 @@ CELLS = [
 ]
 
 
-def _printed(grade: Any) -> str:
-    return "".join(
-        str(out.get("text", ""))
-        for cell in grade.notebook.cells
-        if cell.cell_type == "code"
-        for out in cell.get("outputs", [])
-    )
-
-
 def test_check_and_the_feedback_show_what_the_calls_would_cost(
     grade_cells: Callable[..., Any], tmp_path: Path
 ) -> None:
     grade = grade_cells("01", CELLS)
     assert grade.execution.status == "completed", grade.execution.summary
-    printed = _printed(grade)
+    printed = printed_text(grade)
     # check() in the notebook: the bill of the calls before it, under the check results.
     assert "On AWS these calls would cost" in printed
     sqs_line = next(line for line in printed.splitlines() if "requests (standard queues)" in line)

@@ -6,14 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-
-def _printed(grade: Any) -> str:
-    return "".join(
-        str(out.get("text", ""))
-        for cell in grade.notebook.cells
-        if cell.cell_type == "code"
-        for out in cell.get("outputs", [])
-    )
+from tests.conftest import printed_text
 
 
 def test_check_calls_the_notebook_s_function_on_the_hidden_cases(
@@ -23,11 +16,11 @@ def test_check_calls_the_notebook_s_function_on_the_hidden_cases(
     right = grade_cells(
         "10", [connect, "from course.rules.pricing import lab_cost", "print(repr(check('10')))"]
     )
-    assert "[ok] lab10.cost-function" in _printed(right)
+    assert "[ok] lab10.cost-function" in printed_text(right)
     wrong = grade_cells(
         "10",
         [connect, "def lab_cost(usage):\n    return 0.0", "print(repr(check('10')))"],
         name="wrong",
     )
-    printed = _printed(wrong)
+    printed = printed_text(wrong)
     assert "[x]  lab10.cost-function" in printed and "hidden usages are priced wrong" in printed

@@ -116,3 +116,18 @@ class LimitExceededException(ServiceError):
     """An account limit is reached (one contact list per account)."""
 
     code = "LimitExceededException"
+
+
+class UnknownOperationException(ServiceError):
+    """No SES v2 operation is bound to the request's method and path."""
+
+    code = "UnknownOperationException"
+    status = 404
+
+
+class OperationNotImplemented(ServiceError):
+    """An SES v2 operation AWS has that the course's backend does not answer."""
+
+    code = "NotImplemented"
+    status = 501
+    sender = False

@@ -32,27 +32,15 @@ from urllib.parse import parse_qsl, unquote, urlencode
 from botocore.model import OperationModel
 from botocore.serialize import create_serializer
 
-from course.backend.core.errors import ServiceError
 from course.backend.core.protocol import rest_operation, service_model
 from course.backend.core.registry import ApiRequest, Reply, Wire, after, route
-from course.backend.ses.exceptions import BadRequestException
+from course.backend.ses.exceptions import (
+    BadRequestException,
+    OperationNotImplemented,
+    UnknownOperationException,
+)
 
 SERVICE = "sesv2"
-
-
-class UnknownOperationException(ServiceError):
-    """No SES v2 operation is bound to the request's method and path."""
-
-    code = "UnknownOperationException"
-    status = 404
-
-
-class OperationNotImplemented(ServiceError):
-    """An SES v2 operation AWS has that the course's backend does not answer."""
-
-    code = "NotImplemented"
-    status = 501
-    sender = False
 
 
 @dataclass(frozen=True)
