@@ -4,6 +4,7 @@ What a lab notebook imports is here, loaded on first use so that the kit's small
 sandbox's launcher among them) start without importing boto3:
 
 - ``connect``: the lab's first cell; the local backend or a real account.
+- ``name``: a resource name as the labs create it (the learner's prefix on a real account).
 - ``check``: the lab's checks, run on what the notebook did.
 - ``mailbox``, ``NoMailbox``: the local backend's mailbox.
 - ``smtp_endpoint``: where the local backend's SES SMTP interface listens.
@@ -16,7 +17,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from course.connection import connect
+    from course.connection import connect, name
     from course.notebook.check import check
     from course.notebook.mailbox import NoMailbox, mailbox
     from course.notebook.smtp import smtp_endpoint
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 #: Each name a notebook imports from ``course``, and the module that defines it.
 _HOMES = {
     "connect": "course.connection",
+    "name": "course.connection",
     "check": "course.notebook.check",
     "mailbox": "course.notebook.mailbox",
     "NoMailbox": "course.notebook.mailbox",
@@ -39,6 +41,7 @@ __all__ = [
     "connect",
     "flow_mark",
     "mailbox",
+    "name",
     "smtp_endpoint",
     "visibility_timeline",
 ]

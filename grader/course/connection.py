@@ -14,6 +14,7 @@ environment.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 import boto3
@@ -26,6 +27,10 @@ LOCAL = "local"
 AWS = "aws"
 DEFAULT_REGION = "us-east-1"
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+#: The domain labs 08 and 09 send from on the local backend, whose Route 53 answers for it.
+LOCAL_DOMAIN = "example.com"
+#: Where a real-account prefix comes from when ``COURSE_PREFIX`` does not set one.
+PREFIX_CHARS = 16
 #: Variables that would send calls elsewhere or sign them as someone else.
 SCRUBBED = (
     "AWS_PROFILE",
@@ -53,10 +58,21 @@ class Connection:
     region: str
     account_id: str
     endpoint_url: str | None = None
+    #: Put in front of every name a lab creates (``name()``); empty on the local backend.
+    prefix: str = ""
+    #: The learner's own address on a real account (``COURSE_EMAIL``); None on the local one.
+    email: str | None = None
+    #: The domain labs 08 and 09 send from: example.com locally, ``COURSE_DOMAIN`` (a domain
+    #: the learner owns) on a real account, None there when it is not set.
+    domain: str | None = LOCAL_DOMAIN
 
     @property
     def is_local(self) -> bool:
         return self.backend == LOCAL
+
+    def name(self, base: str) -> str:
+        """``base`` as the labs create it here: with the learner's prefix on a real account."""
+        return f"{self.prefix}{base}"
 
     def client(self, service: str):
         """A boto3 client for ``service`` on this connection."""
@@ -78,6 +94,8 @@ class Settings:
     region: str
     prefix: str  # the learner's prefix for resource names on a shared account
     lab: str  # the lab a graded kernel runs ("" in a student's own kernel)
+    email: str | None = None  # the learner's own address, for a real account (COURSE_EMAIL)
+    domain: str | None = None  # a domain the learner owns, for a real account (COURSE_DOMAIN)
 
     @property
     def is_local(self) -> bool:
@@ -98,7 +116,28 @@ def settings() -> Settings:
         region=os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION,
         prefix=os.environ.get("COURSE_PREFIX", ""),
         lab=os.environ.get("COURSE_LAB", ""),
+        email=os.environ.get("COURSE_EMAIL") or None,
+        domain=os.environ.get("COURSE_DOMAIN") or None,
     )
+
+
+def name(base: str) -> str:
+    """``base`` as the labs create it now: with the learner's prefix (``COURSE_PREFIX``, which
+    ``connect("aws")`` sets) on a real account, as it is on the local backend."""
+    return f"{settings().prefix}{base}"
+
+
+def learner_prefix(identity_arn: str) -> str:
+    """The name prefix for the caller ``identity_arn`` (from STS GetCallerIdentity): its user
+    or session name, lower case, letters, digits and dashes, then a dash; ``course-`` for the
+    account's root user.
+
+    ``arn:aws:iam::123456789012:user/Ana.Le`` gives ``ana-le-``.
+    """
+    resource = identity_arn.split(":", 5)[-1]
+    last = resource.rsplit("/", 1)[-1] if "/" in resource else ""
+    cleaned = re.sub(r"[^a-z0-9]+", "-", last.lower()).strip("-")[:PREFIX_CHARS].strip("-")
+    return f"{cleaned or 'course'}-"
 
 
 def local_environment(endpoint_url: str, region: str = DEFAULT_REGION) -> dict[str, str]:
@@ -126,6 +165,22 @@ def scrubbed_environment(base: dict[str, str], endpoint_url: str) -> dict[str, s
     return env
 
 
+def _forget_local_backend() -> None:
+    """Undo what an earlier ``connect("local")`` in this process set, and nothing else.
+
+    An ``AWS_ENDPOINT_URL`` the user set (LocalStack, another AWS-compatible service) stays,
+    and so do credentials that are not the local backend's.
+    """
+    kit_endpoint = os.environ.pop("COURSE_ENDPOINT", None)
+    if kit_endpoint is None:
+        return
+    if os.environ.get("AWS_ENDPOINT_URL", "").rstrip("/") == kit_endpoint.rstrip("/"):
+        del os.environ["AWS_ENDPOINT_URL"]
+    for name, value in LOCAL_CREDENTIALS.items():
+        if os.environ.get(name) == value:
+            del os.environ[name]
+
+
 def connect(
     backend: str | None = None, *, region: str | None = None, quiet: bool = False
 ) -> Connection:
@@ -151,15 +206,14 @@ def connect(
         os.environ.update(local_environment(endpoint, region))
         watch_cells(endpoint)  # which cell makes each call, for the checks of handled errors
     else:
-        for name in ("AWS_ENDPOINT_URL", "COURSE_ENDPOINT"):
-            os.environ.pop(name, None)
+        _forget_local_backend()
         os.environ["COURSE_BACKEND"] = AWS
         region = region or boto3.session.Session().region_name or DEFAULT_REGION
         os.environ["AWS_DEFAULT_REGION"] = region
         endpoint = None
     boto3.DEFAULT_SESSION = None  # later boto3.client() calls read the new environment
     try:
-        account = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
+        identity = boto3.client("sts", region_name=region).get_caller_identity()
     except (BotoCoreError, ClientError) as exc:
         if choice == AWS:
             raise ConnectionProblem(
@@ -167,13 +221,51 @@ def connect(
                 f"AWS_PROFILE) or use the local backend with connect('local'). AWS said: {exc}"
             ) from None
         raise ConnectionProblem(f"the local backend at {endpoint} does not answer: {exc}") from None
-    connection = Connection(choice, region, account, endpoint)
+    if choice == LOCAL:
+        connection = Connection(LOCAL, region, identity["Account"], endpoint, current.prefix)
+    else:
+        connection = _real_account(region, identity)
     if not quiet:
         print(connection.describe())
         if choice == AWS:
-            print(
-                "Real-account mode: the labs create only resources named in the syllabus, and the "
-                "clean-up cell deletes them. Within the free tier a lab costs nothing; beyond it, "
-                "SQS and SNS cost $0.40-0.50 per million requests and SES $0.10 per 1,000 emails."
-            )
+            _explain_real_account(connection)
     return connection
+
+
+def _real_account(region: str, identity: dict[str, str]) -> Connection:
+    """The connection to a real account: the learner's prefix chosen (``COURSE_PREFIX``, even
+    empty, wins over the one made from the caller's name) and the ``course`` tag installed."""
+    from course.tagging import install_course_tag
+
+    prefix = os.environ.get("COURSE_PREFIX")
+    if prefix is None:
+        prefix = learner_prefix(identity.get("Arn", ""))
+    os.environ["COURSE_PREFIX"] = prefix
+    boto3.setup_default_session(region_name=region)
+    install_course_tag(boto3.DEFAULT_SESSION, prefix)
+    where = settings()
+    return Connection(AWS, region, identity["Account"], None, prefix, where.email, where.domain)
+
+
+def _explain_real_account(connection: Connection) -> None:
+    """What real-account mode does differently, in a few lines under the connection."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        print(f"AWS calls go to the endpoint you set: AWS_ENDPOINT_URL={endpoint}")
+    shown = connection.prefix or "(none: COURSE_PREFIX is empty)"
+    print(
+        f"Real-account mode: every name a lab creates starts with your prefix {shown} "
+        f"(name('lab-standard-queue') is {connection.name('lab-standard-queue')!r}), and "
+        f"everything is tagged 'course', so `course cleanup --backend aws` finds it."
+    )
+    print(
+        "Within the free tier a lab costs nothing; beyond it, SQS and SNS cost $0.40-0.50 per "
+        "million requests and SES $0.10 per 1,000 emails. check() shows what your calls cost."
+    )
+    if connection.email is None:
+        print("Set COURSE_EMAIL to your own address: labs 06, 08 and 09 send mail to it.")
+    if connection.domain is None:
+        print(
+            "No COURSE_DOMAIN: labs 08 and 09 skip the parts that need a domain you own "
+            "(their checks say 'not checkable here')."
+        )

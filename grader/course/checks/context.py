@@ -39,8 +39,12 @@ class Aws:
         answers: dict[str, Any] | None = None,
         flow_loader: Callable[[], Flow] | None = None,
         cells: CellRecord | None = None,
+        email: str | None = None,
+        domain: str | None = None,
     ) -> None:
         self.endpoint_url = endpoint_url
+        self._email = email
+        self._domain = domain
         self.region = region
         self.prefix = prefix
         self._answers = answers
@@ -60,7 +64,15 @@ class Aws:
         if where.backend == LOCAL and not where.is_local:
             raise RuntimeError("not connected: run the lab's first cell (connect()) first")
         endpoint = where.endpoint_url if where.is_local else None
-        return cls(endpoint, region=where.region, prefix=where.prefix, answers=answers, cells=cells)
+        return cls(
+            endpoint,
+            region=where.region,
+            prefix=where.prefix,
+            answers=answers,
+            cells=cells,
+            email=where.email,
+            domain=where.domain,
+        )
 
     @property
     def is_local(self) -> bool:
@@ -77,6 +89,24 @@ class Aws:
     def name(self, base: str) -> str:
         """A resource name as the lab creates it (with the learner's prefix on a shared account)."""
         return f"{self.prefix}{base}"
+
+    def learner_email(self, local: str) -> str:
+        """The address a lab mails: ``local`` on the local backend, the learner's own
+        (``COURSE_EMAIL``) on a real account, where without one it is "not checkable"."""
+        if self.is_local:
+            return local
+        if not self._email:
+            raise NotCheckable("no COURSE_EMAIL: set it to your address to check this part")
+        return self._email
+
+    def learner_domain(self, local: str) -> str:
+        """The domain labs 08 and 09 send from: ``local`` on the local backend, the learner's
+        own (``COURSE_DOMAIN``) on a real account, where without one it is "not checkable"."""
+        if self.is_local:
+            return local
+        if not self._domain:
+            raise NotCheckable("no COURSE_DOMAIN: this part needs a domain you own")
+        return self._domain
 
     def client(self, service: str) -> Any:
         """A boto3 client on this run's backend (cached)."""
