@@ -31,6 +31,7 @@ def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     yield tmp_path
     stop_shared_backend()
+    boto3.DEFAULT_SESSION = None  # connect() made one for its environment, gone now
 
 
 def test_local_is_the_default_and_starts_a_backend(
@@ -181,3 +182,17 @@ def make_client_at(url: str, service: str) -> Any:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
+
+
+def test_a_hosted_zone_is_tagged_once_it_is_made(
+    clean_env: Path, other_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CreateHostedZone takes no tags; the zone is tagged right after it is made."""
+    _use_own_endpoint(other_endpoint, monkeypatch)
+    connect("aws", quiet=True)
+    route53 = boto3.client("route53")
+    zone = route53.create_hosted_zone(Name="ana.example.org", CallerReference="t")["HostedZone"]
+    tags = route53.list_tags_for_resource(
+        ResourceType="hostedzone", ResourceId=zone["Id"].rsplit("/", 1)[-1]
+    )["ResourceTagSet"]["Tags"]
+    assert tags == [{"Key": "course", "Value": "moto"}]

@@ -6,7 +6,9 @@ The rule, the one thing that decides what is touched: a resource is **the course
   the extra names the solution notebooks create), written with the learner's prefix
   (``settings().prefix``: ``COURSE_PREFIX``, usually empty) in front, as ``Aws.name()`` writes it —
   domains and email addresses (SES identities, Route 53 zones) are compared without the prefix;
-- **or** it carries a tag whose key is ``course`` (any case, any value);
+- **or** it carries a tag whose key is ``course`` (any case): with a prefix, of the value
+  ``connect("aws")`` tags with (``course.tagging``), so another learner's on a shared account
+  stays; without a prefix, any value;
 - an event source mapping is the course's when its function or its queue is; a log group when
   it is ``/aws/lambda/<a course function>``; DNS records when their zone is.
 
@@ -40,8 +42,9 @@ from course.checks.labs import (
     lab11,
 )
 from course.connection import LOCAL_CREDENTIALS
+from course.tagging import TAG_KEY as TAG
+from course.tagging import tag_value
 
-TAG = "course"
 LAMBDA_LOGS = "/aws/lambda/"
 
 #: The names the labs create, by kind (the checks' constants, then the solutions' own extras).
@@ -160,14 +163,19 @@ def _error(exc: Exception) -> str:
     return str(exc)
 
 
-def _tag_keys(read: Callable[[], Any]) -> set[str]:
-    """The lower-cased tag keys ``read()`` returns (a dict, or Key/Value pairs); none on error."""
+def _course_tag(read: Callable[[], Any]) -> str | None:
+    """The value of the ``course`` tag (key in any case) ``read()`` returns (a dict, or
+    Key/Value pairs); None without one, or on error."""
     try:
         tags = read()
     except (BotoCoreError, ClientError):
-        return set()
-    keys = tags.keys() if isinstance(tags, dict) else (t.get("Key", "") for t in tags or [])
-    return {str(key).lower() for key in keys}
+        return None
+    pairs = (
+        tags.items()
+        if isinstance(tags, dict)
+        else ((t.get("Key", ""), t.get("Value", "")) for t in tags or [])
+    )
+    return next((str(value) for key, value in pairs if str(key).lower() == TAG), None)
 
 
 #: One resource as a walk sees it: its name, whether its name is the course's, how to read its
@@ -190,13 +198,22 @@ class _Finder:
         """True when ``name`` is one the labs give a ``kind``, with the learner's prefix."""
         return any(name == self.prefix + base for base in COURSE_NAMES[kind])
 
+    def tagged(self, tags: Callable[[], Any]) -> bool:
+        """True when the ``course`` tag marks the resource as this learner's: with a prefix, a
+        tag of that prefix's value (another learner's tag on a shared account is theirs);
+        without one, any value."""
+        value = _course_tag(tags)
+        if value is None:
+            return False
+        return not self.prefix or value == tag_value(self.prefix)
+
     def walk(self, service: str, kind: str, seen: Callable[[], Iterable[Seen]]) -> set[str]:
         """Sort what one listing sees into the plan (named, or tagged ``course``) or into left;
         the names planned. A listing that fails is left as a failure, not fatal."""
         planned: set[str] = set()
         try:
             for name, ours, tags, remove in seen():
-                if ours or TAG in _tag_keys(tags):
+                if ours or self.tagged(tags):
                     self.plan.items.append(Item(service, kind, name, remove))
                     planned.add(name)
                 else:

@@ -6,7 +6,9 @@ botocore do not), so this module adds one by hand: ``install_course_tag`` regist
 labs use, which adds the tag unless the call already sets one with that key. Every client of
 that session — ``boto3.client(...)`` and ``boto3.resource(...)`` on the default session —
 then tags what it creates, so ``course cleanup`` can tell the course's resources from the
-account's others. Route 53 hosted zones take no tags at creation; cleanup finds them by name.
+account's others. Route 53 hosted zones take no tags at creation: an ``after-call`` handler
+tags a zone once CreateHostedZone has made it, so cleanup never mistakes a zone the learner
+had before (for a domain they own) for the course's.
 """
 
 from __future__ import annotations
@@ -74,3 +76,16 @@ def install_course_tag(session: Any, prefix: str) -> None:
             handler,
             unique_id=f"course-tag-{service}-{operation}",
         )
+
+    def tag_zone(parsed: dict[str, Any], **_: Any) -> None:
+        zone = (parsed or {}).get("HostedZone", {}).get("Id", "")
+        if zone:
+            session.client("route53").change_tags_for_resource(
+                ResourceType="hostedzone",
+                ResourceId=zone.rsplit("/", 1)[-1],
+                AddTags=[{"Key": TAG_KEY, "Value": value}],
+            )
+
+    session.events.register(
+        "after-call.route-53.CreateHostedZone", tag_zone, unique_id="course-tag-route53"
+    )

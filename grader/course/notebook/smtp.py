@@ -3,10 +3,13 @@
 On the local backend the SMTP server listens on a loopback port chosen when the backend starts;
 ``GET <endpoint>/_course/ses/smtp`` says which. On a real account it is SES's regional endpoint,
 ``email-smtp.<region>.amazonaws.com`` on port 587 (STARTTLS)
-(https://docs.aws.amazon.com/ses/latest/dg/smtp-connect.html).
+(https://docs.aws.amazon.com/ses/latest/dg/smtp-connect.html). ``COURSE_SMTP_ENDPOINT=host:port``
+names another one, for an AWS-compatible emulator reached through ``AWS_ENDPOINT_URL``.
 """
 
 from __future__ import annotations
+
+import os
 
 from course.connection import settings
 
@@ -17,4 +20,8 @@ def smtp_endpoint(region: str | None = None) -> tuple[str, int]:
     backend = where.local_backend()
     if backend is not None:
         return backend.smtp_endpoint()
+    other = os.environ.get("COURSE_SMTP_ENDPOINT")
+    if other:
+        host, _, port = other.rpartition(":")
+        return host, int(port)
     return f"email-smtp.{region or where.region}.amazonaws.com", 587

@@ -1,0 +1,71 @@
+"""Every solution notebook on a learner's own account, unchanged (issue 15).
+
+Each lab's solution runs in real-account mode against a stand-in account (``standin.py``: a
+backend reached only through ``AWS_ENDPOINT_URL``, as LocalStack or AWS is). Then:
+
+- every cell completes: no error, no cell stopped by the time limit (bounded waits);
+- every state and answer check passes, every flow check says "not checkable here" (there is no
+  recorder on AWS), so the score counts only what can be checked there;
+- the checks made read calls only (the stand-in's own request record says so);
+- ``course cleanup --backend aws`` then leaves nothing of the course, and keeps what is not
+  the course's (another learner's queue, a resource with no tag).
+"""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from course.checks.catalog import all_labs
+from course.cleanup import clients_for, find
+
+from tests.real_account.standin import (
+    PREFIX,
+    READ_PREFIXES,
+    account_environment,
+    course_cli,
+    run_solution,
+    standin_account,
+)
+
+LABS = [lab for lab in all_labs() if lab.solution is not None]
+
+
+def _client(url: str, service: str):  # noqa: ANN202 - a boto3 client
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="other",
+        aws_secret_access_key="other",
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lab", LABS, ids=[lab.id for lab in LABS])
+def test_the_solution_runs_unchanged_on_an_account(lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    with standin_account(lab.time_scale) as (standin, dilation):
+        sqs = _client(standin.url, "sqs")
+        sqs.create_queue(QueueName="someone-elses-queue")
+        sqs.create_queue(QueueName="binh-lab-standard-queue", tags={"course": "binh"})
+        env = account_environment(standin)
+        run = run_solution(lab, standin, dilation, env)
+
+        assert not run.timeouts, f"cells stopped by the time limit: {run.timeouts}"
+        assert not run.errors, f"cells that raised: {run.errors}"
+        if lab.graded:
+            outcomes = {c["id"]: (c["kind"], c["outcome"], c["message"]) for c in run.checks}
+            assert set(outcomes) == {c.id for c in lab.checks}
+            for check_id, (kind, outcome, message) in outcomes.items():
+                expected = "not_checkable" if kind == "flow" else "passed"
+                assert outcome == expected, f"{check_id} ({kind}): {outcome}: {message}"
+            writes = [c for c in run.check_calls if not c.split(".")[-1].startswith(READ_PREFIXES)]
+            assert not writes, f"the checks wrote: {writes}"
+
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        cleaned = course_cli(["cleanup", "--backend", "aws"], env)
+        assert cleaned.returncode == 0, cleaned.stdout + cleaned.stderr
+        plan = find(clients_for("us-east-1", standin.url), "us-east-1", PREFIX)
+        assert not plan.items, f"cleanup left the course's: {[i.name for i in plan.items]}"
+        queues = [u.rsplit("/", 1)[-1] for u in sqs.list_queues().get("QueueUrls", [])]
+        assert sorted(queues) == ["binh-lab-standard-queue", "someone-elses-queue"]
