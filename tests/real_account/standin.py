@@ -149,7 +149,8 @@ def run_solution(
 ) -> StandinRun:
     """Run ``lab``'s solution notebook on the stand-in, then its checks in the same kernel,
     noting each cell's error and every call the checks made."""
-    nb = nbformat.read(ROOT / "solutions" / lab.notebook, as_version=4)
+    assert lab.solution is not None
+    nb = nbformat.read(lab.solution, as_version=4)
     run = StandinRun(lab.id, nb)
     limits = Limits(cell_timeout=240, total_timeout=900)
     with NotebookRun(nb, limits=limits, env=env, cwd=ROOT / "solutions", dilation=dilation) as nr:
@@ -163,7 +164,7 @@ def run_solution(
         cell = nbformat.v4.new_code_cell(CHECK_CODE.format(lab=lab.id))
         nr.run_cell(cell, timeout=120)
         calls = standin.api.flow(mark)["calls"]
-        run.check_calls = [f"{c['service']}.{c['operation']}" for c in calls]
+        run.check_calls = [f"{c['service']}.{c['action']}" for c in calls]
         for output in cell.get("outputs", []):
             text = output.get("text", "")
             for line in text.splitlines():

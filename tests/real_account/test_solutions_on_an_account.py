@@ -13,9 +13,11 @@ backend reached only through ``AWS_ENDPOINT_URL``, as LocalStack or AWS is). The
 
 from __future__ import annotations
 
+from typing import Any
+
 import boto3
 import pytest
-from course.checks.catalog import all_labs
+from course.checks.catalog import Lab, all_labs
 from course.cleanup import clients_for, find
 
 from tests.real_account.standin import (
@@ -30,7 +32,7 @@ from tests.real_account.standin import (
 LABS = [lab for lab in all_labs() if lab.solution is not None]
 
 
-def _client(url: str, service: str):  # noqa: ANN202 - a boto3 client
+def _client(url: str, service: str) -> Any:
     return boto3.client(
         service,
         endpoint_url=url,
@@ -42,7 +44,9 @@ def _client(url: str, service: str):  # noqa: ANN202 - a boto3 client
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lab", LABS, ids=[lab.id for lab in LABS])
-def test_the_solution_runs_unchanged_on_an_account(lab, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_solution_runs_unchanged_on_an_account(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with standin_account(lab.time_scale) as (standin, dilation):
         sqs = _client(standin.url, "sqs")
         sqs.create_queue(QueueName="someone-elses-queue")
@@ -54,7 +58,7 @@ def test_the_solution_runs_unchanged_on_an_account(lab, monkeypatch: pytest.Monk
         assert not run.errors, f"cells that raised: {run.errors}"
         if lab.graded:
             outcomes = {c["id"]: (c["kind"], c["outcome"], c["message"]) for c in run.checks}
-            assert set(outcomes) == {c.id for c in lab.checks}
+            assert set(outcomes) == {c.qualified_id for c in lab.checks}
             for check_id, (kind, outcome, message) in outcomes.items():
                 expected = "not_checkable" if kind == "flow" else "passed"
                 assert outcome == expected, f"{check_id} ({kind}): {outcome}: {message}"
