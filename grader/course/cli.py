@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 a check failed (``build --check`` drift, ``check`` not full marks);
 2 bad usage (click's own); 3 nothing to grade; 4 the backend could not be started or reached;
-5 no sandbox can be made here (``course grade --no-sandbox`` grades without one).
+5 no sandbox can be made here (``course grade --no-sandbox`` grades without one); 6 ``merge``
+wrote what it had but shards are missing.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from course.grading.gradescope.config import VISIBILITIES
 from course.grading.limits import Limits
+from course.grading.shards import Shard
 from course.sandbox.limits import parse_size, size_text
 
 if TYPE_CHECKING:
@@ -32,6 +35,7 @@ EXIT_FAILED = 1
 EXIT_NOTHING_TO_GRADE = 3
 EXIT_BACKEND = 4
 EXIT_NO_SANDBOX = 5
+EXIT_INCOMPLETE = 6
 
 console = Console(stderr=True)
 LIMITS = Limits()  # the grader's default limits, shown in `course grade --help`
@@ -48,6 +52,22 @@ class Size(click.ParamType):
             return value
         try:
             return parse_size(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class ShardParam(click.ParamType):
+    """``K/N``: shard K of N."""
+
+    name = "K/N"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Shard:
+        if isinstance(value, Shard):
+            return value
+        try:
+            return Shard.parse(str(value))
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
 
@@ -420,6 +440,13 @@ def build(check_only: bool) -> None:
 @click.option(
     "--real-time", is_flag=True, help="Run submissions on the wall clock (as --time-scale 1)."
 )
+@click.option(
+    "--shard",
+    type=ShardParam(),
+    default=None,
+    help="Grade only shard K of N of the submissions (those at sorted positions K-1, K-1+N, …), "
+    "e.g. one job of a CI matrix; `course merge` joins the shards' output folders.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 def grade(
     lab: str,
@@ -436,6 +463,7 @@ def grade(
     cpu_time: int,
     time_scale: float | None,
     real_time: bool,
+    shard: Shard | None,
     as_json: bool,
 ) -> None:
     """Grade submitted notebooks of LAB (e.g. 01) found in SUBMISSIONS (files or folders).
@@ -445,15 +473,20 @@ def grade(
     backend of its own; the lab's checks then read what it did. Writes grades.csv, a JSON file,
     Gradescope's results.json and a feedback page per student.
     """
-    from course.grading.grade import find_submissions, grade_all
+    from course.grading.grade import find_submissions, grade_all, student_names
     from course.grading.reports import write_class_table, write_student, write_summary
+    from course.grading.shards import manifest, write_manifest
     from course.sandbox.bwrap import SandboxUnavailable, check_available
 
     graded = _lab_argument(lab)
-    paths = find_submissions(list(submissions))
-    if not paths:
+    everyone = find_submissions(list(submissions))
+    if not everyone:
         console.print("[red]No .ipynb files found in[/red] " + ", ".join(map(str, submissions)))
         sys.exit(EXIT_NOTHING_TO_GRADE)
+    names = student_names(everyone)  # over the whole class, whichever shard is graded
+    paths = shard.select(everyone) if shard else everyone
+    if shard:
+        console.print(f"Shard {shard}: {len(paths)} of the {len(everyone)} submissions")
     if not no_sandbox:
         try:
             check_available()
@@ -488,7 +521,7 @@ def grade(
             f"Time runs {scale:g} times faster than the wall clock in each submission (AWS "
             "waits included); reports give times in AWS seconds. --real-time turns it off."
         )
-    jobs = min(jobs or os.cpu_count() or 1, len(paths))
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(paths)))
     with Progress(
         TextColumn("[bold]{task.fields[label]}"),
         BarColumn(),
@@ -521,11 +554,14 @@ def grade(
             jobs=jobs,
             sandboxed=not no_sandbox,
             on_start=started,
+            names=names,
         )
         for slot in slots.values():
             progress.remove_task(slot)
     write_class_table(grades, out)
     summary = write_summary(grades, out, graded)
+    if shard:
+        write_manifest(out, manifest(graded.id, shard, everyone, names))
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
@@ -538,6 +574,132 @@ def grade(
         click.echo(
             f"reports in {out}/ (grades.csv, <student>.json, <student>/results.json, feedback)"
         )
+
+
+# ----------------------------------------------------------------------------- merge
+
+
+@main.command()
+@click.argument("shards", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the merged reports.",
+)
+def merge(shards: tuple[Path, ...], out: Path) -> None:
+    """Merge the output folders of `course grade --shard K/N` (SHARDS, one a shard) into the
+    reports one run would have written: grades.csv, summary.json and every student's files, in
+    the class's order.
+
+    Outputs of different labs, of different folders or the same shard twice are refused
+    (exit 1, nothing written). Missing shards: the rest is merged, the absent shards and
+    their submissions are named, and the exit code is 6.
+    """
+    from course.grading.merge import MergeError
+    from course.grading.merge import merge as merge_shards
+
+    try:
+        merged = merge_shards(list(shards), out)
+    except MergeError as exc:
+        console.print(f"[red]Cannot merge:[/red] {exc}")
+        sys.exit(EXIT_FAILED)
+    click.echo(
+        f"merged {len(merged.students)} submissions of lab {merged.lab} from "
+        f"{merged.shards - len(merged.missing_shards)} of {merged.shards} shards into {out}/"
+    )
+    if merged.missing_shards:
+        absent = ", ".join(f"{k}/{merged.shards}" for k in merged.missing_shards)
+        console.print(
+            f"[yellow]Warning: shard(s) {absent} missing: these {len(merged.missing)} "
+            "submissions are not in the merged reports:[/yellow]"
+        )
+        for student, submission, k in merged.missing:
+            console.print(f"  {student} ({submission}, shard {k}/{merged.shards})")
+        console.print("Grade the missing shards again, then merge all the shards' folders.")
+        sys.exit(EXIT_INCOMPLETE)
+
+
+# ----------------------------------------------------------------------------- gradescope
+
+
+@main.command()
+@click.argument("lab")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("autograder.zip"),
+    show_default=True,
+    help="The zip to upload to Gradescope.",
+)
+@click.option(
+    "--notebook",
+    default=None,
+    help="The notebook file name students submit (e.g. 01-sqs-basics.ipynb) [default: the one "
+    ".ipynb a submission holds].",
+)
+@click.option(
+    "--visibility",
+    type=click.Choice(VISIBILITIES),
+    default="visible",
+    show_default=True,
+    help="When students see the checks and their score (Gradescope's visibility).",
+)
+@click.option(
+    "--hints",
+    type=click.Choice(VISIBILITIES),
+    default="visible",
+    show_default=True,
+    help="When students see the hints of checks they did not pass: after_due_date hides them "
+    "until the due date.",
+)
+@click.option(
+    "--wheel",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The kit's wheel to bundle [default: one built from this kit's source].",
+)
+@click.option(
+    "--from-pypi",
+    is_flag=True,
+    help="Bundle no wheel: setup.sh installs aws-messaging-course at this version from PyPI.",
+)
+def gradescope(
+    lab: str,
+    out: Path,
+    notebook: str | None,
+    visibility: str,
+    hints: str,
+    wheel: Path | None,
+    from_pypi: bool,
+) -> None:
+    """Build LAB's Gradescope autograder: a zip with setup.sh (installs this kit, bubblewrap and
+    Python 3.11 on Gradescope's Ubuntu image) and run_autograder (grades the submitted notebook,
+    writes results.json), with this kit's wheel inside. See grader/docs/gradescope.md."""
+    from course.grading.gradescope.bundle import BundleError, build_bundle, kit_version
+    from course.grading.gradescope.config import AutograderConfig
+
+    if wheel and from_pypi:
+        raise click.UsageError("--wheel and --from-pypi contradict each other")
+    graded = _lab_argument(lab)
+    config = AutograderConfig(
+        lab=graded.id,
+        version=kit_version(),
+        notebook=notebook,
+        visibility=visibility,
+        hints=hints,
+    )
+    try:
+        bundle = build_bundle(config, out, wheel=wheel, from_pypi=from_pypi, source=project_root())
+    except BundleError as exc:
+        console.print(f"[red]No bundle:[/red] {exc}")
+        sys.exit(EXIT_FAILED)
+    inside = f"with {bundle.config.wheel}" if bundle.config.wheel else "installing from PyPI"
+    click.echo(
+        f"wrote {out} ({bundle.size / 1024:.0f} KiB): lab {graded.id}'s autograder, kit "
+        f"{config.version} {inside}; upload it as the assignment's autograder on Gradescope"
+    )
 
 
 # ------------------------------------------------------------------- check / labs / slides

@@ -62,8 +62,9 @@ def _result(outcome: str) -> str:
     return label if outcome == "passed" else f"**{label}**"
 
 
-def feedback_markdown(grade: Grade) -> str:
-    """The student's feedback page, in Markdown: score, every check, what to fix, cell problems."""
+def feedback_markdown(grade: Grade, *, hints: bool = True) -> str:
+    """The student's feedback page, in Markdown: score, every check, what to fix (with each
+    check's hint unless ``hints`` is False), cell problems."""
     lines = [
         f"# Lab {grade.lab.id} — {grade.student}",
         "",
@@ -92,7 +93,8 @@ def feedback_markdown(grade: Grade) -> str:
             lines += ["", f"### `{r.id}` — {OUTCOME_LABEL[r.outcome]}", "", r.statement, ""]
             if r.message:
                 lines.append(f"- **Why:** {_table_safe(r.message)}")
-            lines.append(f"- **Hint:** {r.hint}")
+            if hints:
+                lines.append(f"- **Hint:** {r.hint}")
     if grade.execution.problems:
         lines += ["", "## Cells that did not run cleanly", ""]
         for p in grade.execution.problems:
@@ -130,13 +132,27 @@ def feedback_html(grade: Grade) -> str:
     return HTML_PAGE.format(lab=grade.lab.id, student=escape(grade.student), body=body)
 
 
-def gradescope_results(grade: Grade) -> dict[str, Any]:
-    """Gradescope's ``results.json`` for one submission (autograder specification fields)."""
+def gradescope_results(
+    grade: Grade, *, visibility: str = "visible", hints: str = "visible"
+) -> dict[str, Any]:
+    """Gradescope's ``results.json`` for one submission: one test per check (name, score,
+    max_score, status, visibility, output), the feedback page as the output, the execution's
+    status and summary as extra data. Fields and values as Gradescope's autograder
+    specification documents them (https://gradescope-autograders.readthedocs.io/en/latest/specs/).
+
+    ``visibility`` applies to the checks and the score. ``hints`` other than ``visible``
+    (``after_due_date``, ``after_published``, ``hidden``) keeps hints out of the checks' output
+    and the feedback, and gives each check not passed a scoreless test with its hint at that
+    visibility instead.
+    """
+    shown = hints == "visible"
 
     def test(number: int, r: CheckResult) -> dict[str, Any]:
         output = r.statement
         if r.outcome != "passed":
-            output += f"\n\n{OUTCOME_LABEL[r.outcome]}: {r.message}\nHint: {r.hint}"
+            output += f"\n\n{OUTCOME_LABEL[r.outcome]}: {r.message}"
+            if shown:
+                output += f"\nHint: {r.hint}"
         return {
             "score": r.points,
             "max_score": r.max_points,
@@ -146,17 +162,38 @@ def gradescope_results(grade: Grade) -> dict[str, Any]:
             "number": str(number),
             "output": output,
             "output_format": "text",
-            "visibility": "visible",
+            "visibility": visibility,
         }
 
+    tests = [test(i, r) for i, r in enumerate(grade.results, start=1)]
+    if not shown:
+        tests += [
+            {
+                "status": "failed",
+                "name": f"Hint: {r.id}",
+                "name_format": "text",
+                "number": f"{i}.1",
+                "output": r.hint,
+                "output_format": "text",
+                "visibility": hints,
+            }
+            for i, r in enumerate(grade.results, start=1)
+            if r.outcome != "passed"
+        ]
     return {
         "score": grade.score,
         "execution_time": round(grade.duration, 2),
-        "output": feedback_markdown(grade),
+        "output": feedback_markdown(grade, hints=shown),
         "output_format": "md",
-        "visibility": "visible",
+        "visibility": visibility,
         "stdout_visibility": "hidden",
-        "tests": [test(i, r) for i, r in enumerate(grade.results, start=1)],
+        "extra_data": {
+            "lab": grade.lab.id,
+            "status": grade.execution.status,
+            "summary": grade.execution.summary,
+            "isolated": grade.isolated,
+        },
+        "tests": tests,
     }
 
 
