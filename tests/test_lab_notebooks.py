@@ -13,6 +13,7 @@ import pytest
 from course.checks.catalog import graded_lab_ids
 from course.grading.grade import grade_submission
 from course.grading.limits import Limits
+from course.rules.estimates import drifted
 
 from tests.conftest import ROOT
 
@@ -31,6 +32,9 @@ def test_the_solution_scores_full_marks(solution: Path, lab_limits: Limits) -> N
     assert failing == {}, grade.execution.summary
     assert grade.score == grade.max_score > 0
     assert grade.execution.problems == []
+    # connect("aws") quotes this bill as the lab's estimate: it must still be about right.
+    assert grade.cost is not None
+    assert drifted(solution.name[:2], grade.cost.total) is None
     # The grading kernel imported pyplot before the notebook (its warm-up): figures still show.
     for cell in grade.notebook.cells:
         if cell.cell_type == "code" and "visibility_timeline(" in cell.source:

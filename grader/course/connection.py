@@ -258,9 +258,12 @@ def _explain_real_account(connection: Connection) -> None:
         f"(name('lab-standard-queue') is {connection.name('lab-standard-queue')!r}), and "
         f"everything is tagged 'course', so `course cleanup --backend aws` finds it."
     )
+    from course.rules.estimates import current_lab, estimate_text
+
     print(
-        "Within the free tier a lab costs nothing; beyond it, SQS and SNS cost $0.40-0.50 per "
-        "million requests and SES $0.10 per 1,000 emails. check() shows what your calls cost."
+        estimate_text(current_lab())
+        or "Within the free tier a lab costs nothing; beyond it, SQS and SNS cost $0.40-0.50 "
+        "per million requests and SES $0.10 per 1,000 emails. check() shows what yours cost."
     )
     if connection.email is None:
         print("Set COURSE_EMAIL to your own address: labs 06, 08 and 09 send mail to it.")

@@ -25,6 +25,7 @@ from tests.real_account.standin import (
     READ_PREFIXES,
     account_environment,
     course_cli,
+    plain_moto,
     run_solution,
     standin_account,
 )
@@ -73,3 +74,20 @@ def test_the_solution_runs_unchanged_on_an_account(
         assert not plan.items, f"cleanup left the course's: {[i.name for i in plan.items]}"
         queues = [u.rsplit("/", 1)[-1] for u in sqs.list_queues().get("QueueUrls", [])]
         assert sorted(queues) == ["binh-lab-standard-queue", "someone-elses-queue"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lab_id", ["00", "01", "03"])
+def test_another_emulator_runs_the_labs_it_can(lab_id: str) -> None:
+    """A plain moto server reached through AWS_ENDPOINT_URL, as LocalStack would be: the SQS
+    labs it emulates fully run to the end and their state checks pass. (Labs 04, 05 and 08-11
+    stop on plain moto where it lacks what AWS does — StartMessageMoveTask, FIFO sequence
+    numbers, SES v2 DKIM, Lambda without Docker: the kit's backend is what fixes those.)"""
+    lab = next(lab for lab in LABS if lab.id == lab_id)
+    with plain_moto() as url:
+        run = run_solution(lab, None, None, account_environment(url))
+    assert not run.errors and not run.timeouts
+    assert f"AWS_ENDPOINT_URL={url}" in run.printed
+    for check in run.checks:
+        expected = "not_checkable" if check["kind"] == "flow" else "passed"
+        assert check["outcome"] == expected, check

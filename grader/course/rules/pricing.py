@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 PRICES_READ = "2026-11-29"
@@ -120,3 +121,13 @@ def lab_cost(usage: Mapping[str, Any]) -> float:
     cost += int(usage.get("ses_emails", 0)) * PRICES["ses_email"]
     cost += float(usage.get("ses_attachment_gb", 0)) * PRICES["ses_attachment_gb"]
     return cost
+
+
+def money(dollars: float) -> str:
+    """Dollars to a readable precision: cents, or 3 significant digits below a cent (in fixed
+    point: $0.0000024)."""
+    if dollars == 0:
+        return "$0"
+    if dollars >= 0.01:
+        return f"${dollars:,.2f}"
+    return f"${Decimal(f'{dollars:.3g}'):f}"  # fixed point, never 2.4e-06

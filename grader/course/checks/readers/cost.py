@@ -32,13 +32,13 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from course.checks.context import Aws, fetch_flow
 from course.checks.readers.ses import sends
 from course.flow import ApiCall, Flow, utf8_size
 from course.rules import filter_policy, pricing
+from course.rules.pricing import money
 
 #: A Lambda function's memory when ``CreateFunction`` does not set it (MB).
 DEFAULT_MEMORY_MB = 128
@@ -122,16 +122,6 @@ class Bill:
 
 def _quantity(value: float) -> str:
     return f"{int(value):,}" if float(value).is_integer() else f"{value:,.4f}"
-
-
-def money(dollars: float) -> str:
-    """Dollars to a readable precision: cents, or 3 significant digits below a cent (in fixed
-    point: $0.0000024)."""
-    if dollars == 0:
-        return "$0"
-    if dollars >= 0.01:
-        return f"${dollars:,.2f}"
-    return f"${Decimal(f'{dollars:.3g}'):f}"  # fixed point, never 2.4e-06
 
 
 def _attributes_size(attributes: Any) -> int:
