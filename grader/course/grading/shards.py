@@ -3,11 +3,11 @@
 Shard K of N holds the submissions at sorted positions K-1, K-1+N, K-1+2N, … of the list
 ``find_submissions`` gives (sorted by file name, then by path). Sorted position modulo N, not a
 hash of the file name: shards then differ in size by one at most, so the slowest job of a matrix
-is as short as it can be (a hash gives 9 to 15 of 36 across three shards as often as not), and
-the positions depend only on the file names, which every job of a workflow sees alike in the
-same checkout. Every submission lands in exactly one shard. The price is that adding a
-submission moves the ones after it to other shards: shards of different folders do not mix,
-and ``merge`` refuses them.
+is as short as it can be (hashed into three shards, 36 submissions leave 15 or more in the
+largest about half the time, a binomial draw; here it holds 12), and the positions depend only
+on the file names, which every job of a workflow sees alike in the same checkout. Every
+submission lands in exactly one shard. The price is that adding a submission moves the ones
+after it to other shards: shards of different folders do not mix, and ``merge`` refuses them.
 
 Report names are given over the whole list, never over one shard: two ``hw.ipynb`` in
 different folders are told apart the same way whichever shards they land in.
