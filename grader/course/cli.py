@@ -717,20 +717,61 @@ def _lab_argument(lab: str) -> Lab:
 
 @main.command("check")
 @click.argument("lab")
-def check_cmd(lab: str) -> None:
-    """Run LAB's checks against the shared local backend, as check() does in a notebook."""
-    from course.backend.process import running_backend
+@click.option(
+    "--backend",
+    "where",
+    type=click.Choice(["local", "aws"]),
+    default=None,
+    help="The shared local backend, or the account boto3's own configuration names (profile, "
+    "credentials, AWS_ENDPOINT_URL), read only. Default: COURSE_BACKEND, else local.",
+)
+def check_cmd(lab: str, where: str | None) -> None:
+    """Run LAB's checks, as check() does in a notebook.
+
+    On the local backend they read its resources and its record of the calls. On a real account
+    (--backend aws) they make read calls only (Get, List, Describe), look for the names with
+    your prefix (COURSE_PREFIX, else made from your IAM user name), and a check of the calls
+    made says "not checkable here" and is left out of the maximum. Exits 1 below full marks.
+    """
+    from course.connection import AWS, settings
     from course.notebook.check import check
 
-    running = running_backend()
-    if running is None:
-        console.print("no local backend is running: `course backend start`")
-        sys.exit(EXIT_BACKEND)
-    os.environ.setdefault("COURSE_ENDPOINT", running.url)
-    report = check(_lab_argument(lab))
+    chosen = _lab_argument(lab)
+    if (where or settings().backend) == AWS:
+        _use_real_account()
+    else:
+        from course.backend.process import running_backend
+
+        running = running_backend()
+        if running is None:
+            console.print("no local backend is running: `course backend start`")
+            sys.exit(EXIT_BACKEND)
+        os.environ.setdefault("COURSE_ENDPOINT", running.url)
+    report = check(chosen)
     click.echo(repr(report))
     if report.score < report.max_score:
         sys.exit(EXIT_FAILED)
+
+
+def _use_real_account() -> None:
+    """Point this process's checks at the account boto3's configuration names, with the
+    learner's prefix; exits with a message when that account does not answer."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from course.connection import AWS, learner_prefix
+
+    os.environ["COURSE_BACKEND"] = AWS
+    os.environ.pop("COURSE_ENDPOINT", None)
+    if "COURSE_PREFIX" not in os.environ:
+        try:
+            arn = boto3.client("sts").get_caller_identity()["Arn"]
+        except (BotoCoreError, ClientError) as exc:
+            console.print(f"your AWS account does not answer: {exc}")
+            sys.exit(EXIT_BACKEND)
+        os.environ["COURSE_PREFIX"] = learner_prefix(arn)
+    prefix = os.environ["COURSE_PREFIX"] or "(none)"
+    click.echo(f"On the account your AWS configuration names; the learner's prefix: {prefix}")
 
 
 @main.command()
@@ -792,8 +833,10 @@ def cleanup(dry_run: bool, where: str | None) -> None:
     from course.cleanup import clients_for, delete, find
     from course.connection import settings
 
+    backend = where or settings().backend
+    if backend == "aws":
+        _use_real_account()
     current = settings()
-    backend = where or current.backend
     endpoint = None
     if backend == "local":
         endpoint = current.endpoint_url

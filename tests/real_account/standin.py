@@ -155,6 +155,7 @@ def run_solution(
     assert lab.solution is not None
     nb = nbformat.read(lab.solution, as_version=4)
     run = StandinRun(lab.id, nb)
+    env = {**env, "JPY_SESSION_NAME": str(lab.solution)}  # as Jupyter names a kernel's notebook
     limits = Limits(cell_timeout=240, total_timeout=900)
     with NotebookRun(nb, limits=limits, env=env, cwd=ROOT / "solutions", dilation=dilation) as nr:
         execution = nr.execute()

@@ -65,6 +65,21 @@ def test_the_solution_runs_unchanged_on_an_account(
                 assert outcome == expected, f"{check_id} ({kind}): {outcome}: {message}"
             writes = [c for c in run.check_calls if not c.split(".")[-1].startswith(READ_PREFIXES)]
             assert not writes, f"the checks wrote: {writes}"
+            assert f"Lab {lab.id} on AWS: about $" in run.printed  # connect()'s estimate
+
+            mark = standin.api.flow_mark()
+            checked = course_cli(["check", lab.id, "--backend", "aws"], env)
+            calls = standin.api.flow(mark)["calls"]
+            writes = [
+                f"{c['service']}.{c['action']}"
+                for c in calls
+                if not c["action"].startswith(READ_PREFIXES)
+            ]
+            assert not writes, f"course check --backend aws wrote: {writes}"
+            for check in lab.checks:
+                assert check.id in checked.stdout, checked.stdout + checked.stderr
+            if any(c.kind == "flow" for c in lab.checks):
+                assert "not checkable here" in checked.stdout
 
         for key, value in env.items():
             monkeypatch.setenv(key, value)
