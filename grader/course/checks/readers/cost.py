@@ -87,7 +87,7 @@ class Bill:
             if quantity:
                 covered = min(free, quantity) / quantity
                 remaining -= covered * sum(i.cost for i in pooled)
-        return max(0.0, remaining)
+        return max(0.0, round(remaining, 12))  # no float dust from the pools' subtractions
 
     def to_json(self) -> dict[str, Any]:
         return {
