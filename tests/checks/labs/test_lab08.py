@@ -11,14 +11,15 @@ import smtplib
 import threading
 import urllib.request
 from email.message import EmailMessage
+from typing import Any
 
 from botocore.exceptions import ClientError
 from course.backend.process import Backend
 from course.backend.ses.smtp import smtp_password
+from course.checks.api import Check, run_check
+from course.checks.catalog import resolve_lab
 from course.checks.context import Aws
 
-from tests.checks.notebook_cells import Notebook, results
-from tests.conftest import check_results
 from tests.backend.ses.helpers import (
     hosted_zone,
     make_client,
@@ -28,9 +29,16 @@ from tests.backend.ses.helpers import (
     verified_address,
     verified_domain,
 )
+from tests.checks.notebook_cells import Notebook, results
+from tests.conftest import check_results
 
 SENDER, RECIPIENT, STRANGER = "no-reply@example.com", "learner@example.net", "stranger@example.org"
 MAIL_FROM = "no-reply.example.com"
+LAB = resolve_lab("08").checks
+
+
+def _by_id(check_id: str) -> Check:
+    return next(c for c in LAB if c.id == check_id)
 
 
 def _mail_from(backend: Backend, zone: str, spf: bool = True) -> None:
@@ -313,3 +321,89 @@ def test_smtp_failures_are_explained(backend: Backend, aws: Aws) -> None:
     )
     result = check_results("08", aws)["smtp-delivered"]
     assert result.outcome == "failed" and "554 Message rejected" in result.message
+
+
+# -- a real account (issue 15): the learner's own domain and address, read-only checks
+LEARNER_DOMAIN, LEARNER_EMAIL = "ana-lab.example.org", "ana@student.example.edu"
+
+
+class AccountView(Aws):
+    """The checks' view of a real account (no flow, no mailbox: ``endpoint_url`` None), with
+    the learner's settings, whose AWS is the test's backend."""
+
+    def __init__(self, backend: Backend, email: str | None, domain: str | None) -> None:
+        super().__init__(None, prefix="ana-", email=email, domain=domain)
+        self._backend = backend
+
+    def client(self, service: str) -> Any:
+        return make_client(self._backend, service)
+
+
+def _learner_lab(backend: Backend) -> None:
+    """The lab done on the learner's domain and address (as the solution does on an account)."""
+    _, zone = verified_domain(backend, LEARNER_DOMAIN)
+    mail_from = f"no-reply.{LEARNER_DOMAIN}"
+    make_client(backend, "sesv2").put_email_identity_mail_from_attributes(
+        EmailIdentity=LEARNER_DOMAIN, MailFromDomain=mail_from
+    )
+    put_records(
+        backend,
+        zone,
+        [
+            (mail_from, "MX", "10 feedback-smtp.us-east-1.amazonses.com"),
+            (mail_from, "TXT", '"v=spf1 include:amazonses.com ~all"'),
+        ],
+    )
+    verified_address(backend, LEARNER_EMAIL)
+
+
+def test_on_an_account_the_learners_domain_and_address_pass_and_flow_is_not_checkable(
+    backend: Backend,
+) -> None:
+    _learner_lab(backend)
+    found = {c.id: run_check(c, AccountView(backend, LEARNER_EMAIL, LEARNER_DOMAIN)) for c in LAB}
+    assert {k: r.outcome for k, r in found.items()} == {
+        "domain-identity": "passed",
+        "dkim-verified": "passed",
+        "mail-from": "passed",
+        "recipient-verified": "passed",
+        "delivered": "not_checkable",
+        "sandbox-rejection": "not_checkable",
+        "smtp-delivered": "not_checkable",
+    }
+
+
+def test_on_an_account_example_com_is_not_the_learners_domain(backend: Backend) -> None:
+    """The local backend's example.com and learner@example.net, verified on an account, do not
+    stand for the learner's own domain and address."""
+    _, zone = verified_domain(backend)
+    _mail_from(backend, zone)
+    verified_address(backend, RECIPIENT)
+    view = AccountView(backend, LEARNER_EMAIL, LEARNER_DOMAIN)
+    found = {c.id: run_check(c, view) for c in LAB}
+    for check_id in ("domain-identity", "dkim-verified", "mail-from", "recipient-verified"):
+        assert found[check_id].outcome == "not_attempted", check_id
+        assert "ana-ana" not in found[check_id].message  # domains and addresses: no prefix
+    assert LEARNER_DOMAIN in found["domain-identity"].message
+    assert LEARNER_EMAIL in found["recipient-verified"].message
+
+
+def test_on_an_account_the_learners_unverified_domain_fails(backend: Backend) -> None:
+    make_client(backend, "sesv2").create_email_identity(EmailIdentity=LEARNER_DOMAIN)
+    result = run_check(_by_id("dkim-verified"), AccountView(backend, LEARNER_EMAIL, LEARNER_DOMAIN))
+    assert result.outcome == "failed"
+    assert f"._domainkey.{LEARNER_DOMAIN} CNAME" in result.message
+
+
+def test_on_an_account_without_the_settings_their_checks_are_not_checkable(
+    backend: Backend,
+) -> None:
+    """No COURSE_DOMAIN: the domain checks are "not checkable", never passed on example.com;
+    no COURSE_EMAIL: nor is the recipient's. Both at most out of the score."""
+    verified_domain(backend)
+    verified_address(backend, RECIPIENT)
+    found = {c.id: run_check(c, AccountView(backend, None, None)) for c in LAB}
+    assert {r.outcome for r in found.values()} == {"not_checkable"}
+    assert "COURSE_DOMAIN" in found["mail-from"].message
+    assert "COURSE_EMAIL" in found["recipient-verified"].message
+    assert sum(r.max_points for r in found.values()) == 0
