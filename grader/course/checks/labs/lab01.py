@@ -28,7 +28,7 @@ EXPECTED_ATTRIBUTES = {
     points=1,
     kind="state",
     statement=f"A standard queue named {QUEUE} exists.",
-    hint="sqs.create_queue(QueueName='lab-standard-queue', Attributes={...})",
+    hint="sqs.create_queue(QueueName=name('lab-standard-queue'), Attributes={...})",
 )
 def test_queue_exists(aws: Aws) -> None:
     queue_url(aws, aws.name(QUEUE))

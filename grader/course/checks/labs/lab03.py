@@ -1,9 +1,9 @@
 """Lab 03 · Long polling: short polls return at once, long polls wait, and what that costs.
 
 A receive's wait is its own WaitTimeSeconds or, when absent, the queue's
-ReceiveMessageWaitTimeSeconds at that moment (``course.checks.readers.sqs_history``); how long it really
-took is read from the server's record (backend clock), so the checks see what SQS did, not what
-the notebook printed.
+ReceiveMessageWaitTimeSeconds at that moment (``course.checks.readers.sqs_history``); how long it
+really took is read from the server's record (backend clock), so the checks see what SQS did, not
+what the notebook printed.
 
 "Handled" in ``max-wait-rejected``: a graded notebook runs on after a failing cell, so the flow
 alone cannot tell a ``try/except`` that caught the error from a cell that crashed on it. The cell
@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from course.flow import ApiCall
 from course.checks.api import CheckFailed, NotAttempted, check
 from course.checks.cells import require_handled
 from course.checks.context import Aws
 from course.checks.readers.sqs import queue_attributes, sends
 from course.checks.readers.sqs_history import QueueHistory, effective_wait
+from course.flow import ApiCall
 
 LAB = "03"
 TITLE = "Long polling"
@@ -62,7 +62,7 @@ def _empty(call: ApiCall) -> bool:
     points=2,
     kind="state",
     statement=f"{SHORT_QUEUE} has ReceiveMessageWaitTimeSeconds 0 and {LONG_QUEUE} has 10.",
-    hint="create_queue(QueueName='long-poll-queue', "
+    hint="create_queue(QueueName=name('long-poll-queue'), "
     "Attributes={'ReceiveMessageWaitTimeSeconds': '10'}), and the short one with '0'.",
 )
 def test_queues_configured(aws: Aws) -> None:

@@ -28,7 +28,7 @@ MIN_GROUPS = 2
     kind="state",
     statement=f"{FIFO} is a FIFO queue with content-based deduplication, and {STANDARD}, for "
     "contrast, is a standard queue.",
-    hint='create_queue(QueueName="orders.fifo", Attributes={"FifoQueue": "true", '
+    hint='create_queue(QueueName=name("orders.fifo"), Attributes={"FifoQueue": "true", '
     '"ContentBasedDeduplication": "true"}); the name must end in .fifo.',
 )
 def test_fifo_queue(aws: Aws) -> None:

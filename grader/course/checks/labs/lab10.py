@@ -145,7 +145,7 @@ def _age_alarms(aws: Aws) -> tuple[list[dict[str, Any]], int]:
     kind="state",
     statement=f"A CloudWatch alarm on {AGE_METRIC} of {QUEUE} went to ALARM.",
     hint="put_metric_alarm(Namespace='AWS/SQS', MetricName='ApproximateAgeOfOldestMessage', "
-    "Dimensions=[{'Name': 'QueueName', 'Value': 'monitored-queue'}], Statistic='Maximum', "
+    "Dimensions=[{'Name': 'QueueName', 'Value': name('monitored-queue')}], Statistic='Maximum', "
     "Period=60, EvaluationPeriods=1, Threshold=30, ComparisonOperator='GreaterThanThreshold'), "
     "then leave a message in the queue for two minutes.",
 )
