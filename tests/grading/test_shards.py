@@ -196,6 +196,17 @@ def test_the_same_shard_twice_is_refused(runs: dict[str, Path], tmp_path: Path) 
     assert not (tmp_path / "all").exists()
 
 
+def test_a_merge_goes_into_a_new_folder(runs: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "all"
+    out.mkdir()
+    (out / "old-student.json").write_text("{}")
+    result = merge(runs["shard1"], runs["shard2"], runs["shard3"], out=out)
+    assert result.exit_code == EXIT_FAILED and "is not empty" in said(result)
+    result = merge(runs["shard1"], runs["shard2"], runs["shard3"], out=runs["shard2"])
+    assert result.exit_code == EXIT_FAILED and "must not be one of the shard" in said(result)
+    assert sorted(p.name for p in out.iterdir()) == ["old-student.json"]
+
+
 def test_a_whole_run_is_not_a_shard(runs: dict[str, Path], tmp_path: Path) -> None:
     result = merge(runs["whole"], runs["shard1"], out=tmp_path / "all")
     assert result.exit_code == EXIT_FAILED

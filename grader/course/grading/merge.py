@@ -11,9 +11,9 @@ one run, so merge keeps them as measured. A merged folder has no ``shard.json``.
 Refused (``MergeError``, nothing written): a folder that is not a shard's output, shards of
 different labs, of different N or of different lists of submissions (different folders, or the
 same folder changed between jobs), the same shard twice, a shard whose reports do not match its
-manifest, and an output folder that is one of the inputs. Missing shards are not refused: the
-merge writes what there is and says which shards, and which submissions with them, are absent,
-so the instructor can re-run exactly those.
+manifest, and an output folder that is one of the inputs or holds anything already. Missing
+shards are not refused: the merge writes what there is and says which shards, and which
+submissions with them, are absent, so the instructor can re-run exactly those.
 """
 
 from __future__ import annotations
@@ -138,6 +138,9 @@ def merge(sources: list[Path], out: Path) -> Merged:
     resolved = out.resolve()
     if any(src.resolve() == resolved for src in sources):
         raise MergeError(f"the merged output {out} must not be one of the shard outputs")
+    if out.is_dir() and any(out.iterdir()):
+        # Files of an earlier merge would sit beside this one's as if graded in it.
+        raise MergeError(f"{out} is not empty: merge into a new folder (or delete it first)")
     shards = sorted((read_shard(src) for src in sources), key=lambda s: s.index)
     _check_together(shards)
     first = shards[0].manifest
