@@ -26,6 +26,7 @@ COURSE_VARIABLE_READERS = {
     "backend/process.py": "where the student's shared backend keeps its address",
     "backend/core/server.py": "the admin token the starting process gives its backend",
     "backend/awslambda/runtime.py": "the limits the grader gives Lambda sandboxes",
+    "i18n.py": "the language check() and the feedback speak (COURSE_LANG)",
 }
 
 

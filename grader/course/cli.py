@@ -109,9 +109,15 @@ LAB_STOP_TIMEOUT = 15.0  # seconds it gets to shut its kernels down on Ctrl+C
     "--labs",
     "labs_dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="The folder JupyterLab opens on (default: the course's labs/).",
+    help="The folder JupyterLab opens on (default: the course's labs/, or labs/LANG/).",
 )
-def start(no_lab: bool, no_browser: bool, labs_dir: Path | None) -> None:
+@click.option(
+    "--lang",
+    default=None,
+    help="The course's language, e.g. vi: JupyterLab opens on labs/LANG/ and check() speaks it "
+    "[default: COURSE_LANG, else en].",
+)
+def start(no_lab: bool, no_browser: bool, labs_dir: Path | None, lang: str | None) -> None:
     """Start the local AWS backend and JupyterLab on labs/; print JupyterLab's URL.
 
     A JupyterLab started by an earlier `course start` that still runs is reused: its URL is
@@ -138,10 +144,17 @@ def start(no_lab: bool, no_browser: bool, labs_dir: Path | None) -> None:
 
             webbrowser.open(running["url"])
         return
-    labs = (labs_dir or project_root() / "labs").resolve()
+    from course.i18n import SOURCE_LANG, language, normalise
+
+    lang = normalise(lang) if lang else language()
+    default_labs = project_root() / "labs"
+    if lang != SOURCE_LANG:
+        default_labs = default_labs / lang
+    labs = (labs_dir or default_labs).resolve()
     token, port = secrets.token_hex(24), _free_port()
     # The token goes through the environment, not the command line other users can read.
     env = {**os.environ, **local_environment(backend.url), "JUPYTER_TOKEN": token}
+    env["COURSE_LANG"] = lang  # the kernels' check() speaks it
     command = [
         sys.executable,
         "-m",
@@ -335,23 +348,39 @@ def backend_stop() -> None:
     "--check",
     "check_only",
     is_flag=True,
-    help="Write nothing; fail if labs/ or the syllabus would change.",
+    help="Write nothing; fail if labs/ (and labs/LANG/) or the syllabus would change.",
 )
-def build(check_only: bool) -> None:
-    """Write the student notebooks in labs/ from the solutions in solutions/, and the syllabus
-    (grader/docs/syllabus.md) from the labs' notebooks and checks."""
+@click.option(
+    "--lang",
+    "langs",
+    multiple=True,
+    help="Also build labs/LANG/ from the solutions and solutions/i18n/LANG/ (repeatable) "
+    "[default: every language with translations].",
+)
+def build(check_only: bool, langs: tuple[str, ...]) -> None:
+    """Write the student notebooks in labs/ from the solutions in solutions/, the translated
+    ones in labs/LANG/, and the syllabus (grader/docs/syllabus.md) from the labs' notebooks and
+    checks."""
     from course.build.notebooks import MarkerError, build_labs, notebooks_with_outputs
     from course.build.syllabus import SYLLABUS, build_syllabus
+    from course.build.translations import TranslationError, build_translated, languages
     from course.checks.catalog import all_labs
 
     root = project_root()
     try:
         result = build_labs(root, check_only=check_only)
-    except MarkerError as exc:
-        console.print(f"[red]Bad solution markers:[/red] {exc}")
+        for lang in langs or languages(root):
+            more = build_translated(root, lang, check_only=check_only)
+            result.written += more.written
+            result.unchanged += more.unchanged
+            result.stale += more.stale
+    except (MarkerError, TranslationError) as exc:
+        console.print(f"[red]Bad solution markers or translation:[/red] {exc}")
         sys.exit(EXIT_FAILED)
-    notebooks = sorted((root / "solutions").glob("*.ipynb")) + sorted(
-        (root / "labs").glob("*.ipynb")
+    notebooks = (
+        sorted((root / "solutions").glob("*.ipynb"))
+        + sorted((root / "labs").glob("*.ipynb"))
+        + sorted((root / "labs").glob("*/*.ipynb"))
     )
     dirty = notebooks_with_outputs(notebooks)
     for path in dirty:
@@ -365,7 +394,8 @@ def build(check_only: bool) -> None:
         if result.written or dirty or result.stale or syllabus_changed:
             sys.exit(EXIT_FAILED)
         click.echo(
-            f"labs/ matches solutions/ ({len(result.unchanged)} notebooks); {SYLLABUS} is current"
+            f"labs/ matches solutions/ ({len(result.unchanged)} notebooks, translations "
+            f"included); {SYLLABUS} is current"
         )
         return
     for path in result.written:
@@ -448,6 +478,12 @@ def build(check_only: bool) -> None:
     "e.g. one job of a CI matrix; `course merge` joins the shards' output folders.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.option(
+    "--lang",
+    default=None,
+    help="The feedback pages' language, e.g. vi (the JSON and grades.csv keep English ids) "
+    "[default: COURSE_LANG, else en].",
+)
 def grade(
     lab: str,
     submissions: tuple[Path, ...],
@@ -465,6 +501,7 @@ def grade(
     real_time: bool,
     shard: Shard | None,
     as_json: bool,
+    lang: str | None,
 ) -> None:
     """Grade submitted notebooks of LAB (e.g. 01) found in SUBMISSIONS (files or folders).
 
@@ -540,7 +577,7 @@ def grade(
             progress.update(slots[job], description=f"{student}: running")
 
         def done(g):  # type: ignore[no-untyped-def]
-            write_student(g, out)
+            write_student(g, out, lang)
             progress.console.print(
                 f"{g.student}: {g.score:g}/{g.max_score:g} — {g.execution.summary}"
             )

@@ -15,16 +15,22 @@ Outputs, execution counts and all metadata but the kernel spec, the language and
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
 
+from course.i18n import N_, SOURCE_LANG, _
+
 BEGIN = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*### END SOLUTION\s*$")
 MD_BLOCK = re.compile(r"<!-- BEGIN SOLUTION -->.*?<!-- END SOLUTION -->", re.S)
-STUB = 'raise NotImplementedError("Your code here: see the instructions above.")'
+STUB_MESSAGE = N_("Your code here: see the instructions above.")
+STUB = f'raise NotImplementedError("{STUB_MESSAGE}")'
+YOUR_CODE = N_("YOUR CODE HERE")
+ANSWER_HERE = N_("*Write your answer here.*")
 KEPT_METADATA = ("kernelspec", "language_info", "course")
 
 
@@ -32,8 +38,9 @@ class MarkerError(ValueError):
     """A solution block is opened and never closed, or closed and never opened."""
 
 
-def stub_code(source: str, where: str = "cell") -> str:
-    """Replace each solution block of a code cell with a failing stub."""
+def stub_code(source: str, where: str = "cell", lang: str = SOURCE_LANG) -> str:
+    """Replace each solution block of a code cell with a failing stub (its comment and message
+    in ``lang``)."""
     out: list[str] = []
     indent: str | None = None
     for number, line in enumerate(source.splitlines(), start=1):
@@ -41,8 +48,8 @@ def stub_code(source: str, where: str = "cell") -> str:
             if indent is not None:
                 raise MarkerError(f"{where}, line {number}: BEGIN SOLUTION inside another block")
             indent = match["indent"]
-            out.append(f"{indent}# YOUR CODE HERE")
-            out.append(f"{indent}{STUB}")
+            out.append(f"{indent}# {_(YOUR_CODE, lang)}")
+            out.append(f'{indent}raise NotImplementedError("{_(STUB_MESSAGE, lang)}")')
         elif END.match(line):
             if indent is None:
                 raise MarkerError(f"{where}, line {number}: END SOLUTION without BEGIN")
@@ -66,17 +73,19 @@ def clean(nb: NotebookNode) -> NotebookNode:
     return nb
 
 
-def student_copy(solution: NotebookNode, name: str = "notebook") -> NotebookNode:
-    """The student notebook generated from a solution notebook."""
+def student_copy(
+    solution: NotebookNode, name: str = "notebook", lang: str = SOURCE_LANG
+) -> NotebookNode:
+    """The student notebook generated from a solution notebook (the stubs' words in ``lang``)."""
     nb = nbformat.from_dict(solution)
     cells = []
     for index, cell in enumerate(nb.cells):
         if "solution-only" in cell.metadata.get("tags", []):
             continue
         if cell.cell_type == "code":
-            cell.source = stub_code(cell.source, f"{name}, cell {index}")
+            cell.source = stub_code(cell.source, f"{name}, cell {index}", lang)
         elif cell.cell_type == "markdown":
-            cell.source = MD_BLOCK.sub("*Write your answer here.*", cell.source)
+            cell.source = MD_BLOCK.sub(_(ANSWER_HERE, lang), cell.source)
         cells.append(cell)
     nb.cells = cells
     return clean(nb)
@@ -97,24 +106,36 @@ class BuildResult:
     stale: list[Path]  # in labs/ but without a solution
 
 
-def build_labs(root: Path, *, check_only: bool = False) -> BuildResult:
-    """Generate ``labs/*.ipynb`` from ``solutions/*.ipynb`` under ``root``.
+def build_labs(
+    root: Path,
+    *,
+    check_only: bool = False,
+    lang: str = SOURCE_LANG,
+    prepare: Callable[[NotebookNode, str], NotebookNode] | None = None,
+) -> BuildResult:
+    """Generate ``labs/*.ipynb`` from ``solutions/*.ipynb`` under ``root``; for another
+    language than English, ``labs/<lang>/*.ipynb`` from each solution as ``prepare(solution,
+    file name)`` gives it (translated: ``course.build.translations``).
 
     With ``check_only`` nothing is written; ``written`` then lists what would change.
     """
     solutions, labs = root / "solutions", root / "labs"
+    if lang != SOURCE_LANG:
+        labs = labs / lang
     result = BuildResult([], [], [])
     sources = sorted(solutions.glob("*.ipynb"))
     for source in sources:
         solution = nbformat.read(source, as_version=4)
-        text = serialize(student_copy(solution, source.name))
+        if prepare is not None:
+            solution = prepare(solution, source.name)
+        text = serialize(student_copy(solution, source.name, lang))
         target = labs / source.name
         if target.exists() and target.read_text() == text:
             result.unchanged.append(target)
             continue
         result.written.append(target)
         if not check_only:
-            labs.mkdir(exist_ok=True)
+            labs.mkdir(parents=True, exist_ok=True)
             target.write_text(text)
     names = {s.name for s in sources}
     result.stale = sorted(p for p in labs.glob("*.ipynb") if p.name not in names)

@@ -5,7 +5,9 @@ student, and a folder ``<submission>/`` per student with Gradescope's ``results.
 feedback page (``feedback.md`` and ``feedback.html``) and the executed notebook.
 The feedback and the JSON (as ``cost``) give what the submission's calls would cost on AWS.
 Markdown is rendered to HTML with markdown-it-py, with raw HTML disabled so nothing a submission
-printed can inject markup into the page.
+printed can inject markup into the page. The feedback pages speak ``lang`` (default
+``COURSE_LANG``, see ``course.i18n``); the JSON files and the class table keep English ids and
+texts.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from course.checks.api import OUTCOME_LABEL, CheckResult
 from course.checks.catalog import Lab
 from course.checks.readers.cost import Bill
 from course.grading.grade import Grade
+from course.i18n import N_, _, language
 
 HTML_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Lab {lab} feedback — {student}</title>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;
 line-height:1.5}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3rem .6rem}}
 code,pre{{background:#f4f4f4}}td strong{{color:#cf222e}}
@@ -34,19 +37,20 @@ pre{{padding:.5rem;overflow:auto}}</style></head>
 """
 
 
-NOT_ISOLATED = (
+NOT_ISOLATED = N_(
     "Not isolated: this notebook ran without a sandbox (--no-sandbox), with the grader's "
     "privileges."
 )
+DILATED = N_(
+    "Graded on dilated time: the notebook's clock and its backend's ran {scale:g} times "
+    "faster than the wall clock, so AWS waits took a fraction of their time; every time "
+    "here is in AWS (virtual) seconds, as the notebook saw them."
+)
 
 
-def dilated_note(scale: float) -> str:
-    """What a report says of a run on dilated time."""
-    return (
-        f"Graded on dilated time: the notebook's clock and its backend's ran {scale:g} times "
-        "faster than the wall clock, so AWS waits took a fraction of their time; every time "
-        "here is in AWS (virtual) seconds, as the notebook saw them."
-    )
+def dilated_note(scale: float, lang: str | None = None) -> str:
+    """What a report says of a run on dilated time (in ``lang``)."""
+    return _(DILATED, lang).format(scale=scale)
 
 
 def _table_safe(text: Any) -> str:
@@ -56,49 +60,72 @@ def _table_safe(text: Any) -> str:
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
-def _result(outcome: str) -> str:
+def _result(outcome: str, lang: str | None = None) -> str:
     """An outcome in the feedback table: in words, and in bold (red on the page) unless passed."""
-    label = OUTCOME_LABEL[outcome]
+    label = _(OUTCOME_LABEL[outcome], lang)
     return label if outcome == "passed" else f"**{label}**"
 
 
-def feedback_markdown(grade: Grade, *, hints: bool = True) -> str:
-    """The student's feedback page, in Markdown: score, every check, what to fix (with each
-    check's hint unless ``hints`` is False), cell problems."""
+#: The feedback page's fixed texts, translated when shown.
+PAGE = {
+    "score": N_("**Score: {score:g} / {max_score:g}**"),
+    "running": N_("Running the notebook: {summary}."),
+    "stopped": N_(
+        "**Execution stopped at code cell {cell}**; the checks read what had been done by then."
+    ),
+    "head": N_("| check | points | result |"),
+    "fix": N_("## What to fix"),
+    "why": N_("- **Why:** {reason}"),
+    "hint": N_("- **Hint:** {hint}"),
+    "cells": N_("## Cells that did not run cleanly"),
+    "cell": N_("- Code cell {cell}: **{kind}** — {message}"),
+    "title": N_("Lab {lab} feedback — {student}"),
+}
+
+
+def feedback_markdown(grade: Grade, *, hints: bool = True, lang: str | None = None) -> str:
+    """The student's feedback page, in Markdown and in ``lang`` (default ``COURSE_LANG``):
+    score, every check, what to fix (with each check's hint unless ``hints`` is False), cell
+    problems."""
+    lang = lang or language()
+
+    def t(key: str, **values: Any) -> str:
+        return _(PAGE[key], lang).format(**values)
+
     lines = [
         f"# Lab {grade.lab.id} — {grade.student}",
         "",
-        f"**Score: {grade.score:g} / {grade.max_score:g}**",
+        t("score", score=grade.score, max_score=grade.max_score),
         "",
-        f"Running the notebook: {grade.execution.summary}.",
+        t("running", summary=_(grade.execution.summary, lang)),
         "",
     ]
     if not grade.isolated:
-        lines += [f"**{NOT_ISOLATED}**", ""]
+        lines += [f"**{_(NOT_ISOLATED, lang)}**", ""]
     if grade.time_scale != 1:
-        lines += [dilated_note(grade.time_scale), ""]
+        lines += [dilated_note(grade.time_scale, lang), ""]
     if grade.execution.stopped_at:
-        lines += [
-            f"**Execution stopped at code cell {grade.execution.stopped_at}**; "
-            "the checks read what had been done by then.",
-            "",
-        ]
-    lines += ["| check | points | result |", "|---|---|---|"]
+        lines += [t("stopped", cell=grade.execution.stopped_at), ""]
+    lines += [_(PAGE["head"], lang), "|---|---|---|"]
     for r in grade.results:
-        lines.append(f"| `{r.id}` | {r.points:g} / {r.max_points:g} | {_result(r.outcome)} |")
+        result = _result(r.outcome, lang)
+        lines.append(f"| `{r.id}` | {r.points:g} / {r.max_points:g} | {result} |")
     todo = [r for r in grade.results if r.outcome != "passed"]
     if todo:
-        lines += ["", "## What to fix"]
+        lines += ["", _(PAGE["fix"], lang)]
         for r in todo:
-            lines += ["", f"### `{r.id}` — {OUTCOME_LABEL[r.outcome]}", "", r.statement, ""]
+            label = _(OUTCOME_LABEL[r.outcome], lang)
+            lines += ["", f"### `{r.id}` — {label}", "", _(r.statement, lang), ""]
             if r.message:
-                lines.append(f"- **Why:** {_table_safe(r.message)}")
+                lines.append(t("why", reason=_table_safe(_(r.message, lang))))
             if hints:
-                lines.append(f"- **Hint:** {r.hint}")
+                lines.append(t("hint", hint=_(r.hint, lang)))
     if grade.execution.problems:
-        lines += ["", "## Cells that did not run cleanly", ""]
+        lines += ["", _(PAGE["cells"], lang), ""]
         for p in grade.execution.problems:
-            lines.append(f"- Code cell {p.cell}: **{p.kind}** — {_table_safe(p.message)}")
+            lines.append(
+                t("cell", cell=p.cell, kind=p.kind, message=_table_safe(_(p.message, lang)))
+            )
             if p.source:
                 fence = "````" if "```" in p.source else "```"
                 lines += [
@@ -109,27 +136,33 @@ def feedback_markdown(grade: Grade, *, hints: bool = True) -> str:
                     "",
                 ]
     if grade.cost is not None:
-        lines += ["", *cost_markdown(grade.cost)]
+        lines += ["", *cost_markdown(grade.cost, lang)]
     return "\n".join(lines).rstrip() + "\n"
 
 
-def cost_markdown(cost: Bill) -> list[str]:
+COST = {
+    "head": N_("## What these calls would cost on AWS"),
+    "none": N_("No call here would be billed."),
+    "table": N_("| service | item | quantity | unit price | cost | free tier |"),
+}
+
+
+def cost_markdown(cost: Bill, lang: str | None = None) -> list[str]:
     """The cost meter's section of the feedback page: a sentence and a table of line items."""
-    lines = ["## What these calls would cost on AWS", "", cost.summary(), ""]
+    lines = [_(COST["head"], lang), "", _(cost.summary(), lang), ""]
     if not cost.items:
-        return [*lines, "No call here would be billed."]
-    lines += [
-        "| service | item | quantity | unit price | cost | free tier |",
-        "|---|---|---|---|---|---|",
-    ]
+        return [*lines, _(COST["none"], lang)]
+    lines += [_(COST["table"], lang), "|---|---|---|---|---|---|"]
     lines += ["| " + " | ".join(_table_safe(v) for v in row) + " |" for row in cost.rows()]
     return lines
 
 
-def feedback_html(grade: Grade) -> str:
-    """The student's feedback page, as a standalone HTML page."""
-    body = _markdown.render(feedback_markdown(grade))
-    return HTML_PAGE.format(lab=grade.lab.id, student=escape(grade.student), body=body)
+def feedback_html(grade: Grade, lang: str | None = None) -> str:
+    """The student's feedback page, as a standalone HTML page (in ``lang``)."""
+    lang = lang or language()
+    body = _markdown.render(feedback_markdown(grade, lang=lang))
+    title = _(PAGE["title"], lang).format(lab=grade.lab.id, student=escape(grade.student))
+    return HTML_PAGE.format(lang=lang, title=title, body=body)
 
 
 def gradescope_results(
@@ -197,9 +230,10 @@ def gradescope_results(
     }
 
 
-def write_student(grade: Grade, out: Path) -> None:
-    """Write one student's JSON, results.json, feedback pages and executed notebook, all inside
-    ``out`` (ValueError for a student name that would lead elsewhere)."""
+def write_student(grade: Grade, out: Path, lang: str | None = None) -> None:
+    """Write one student's JSON, results.json, feedback pages (in ``lang``, default
+    ``COURSE_LANG``) and executed notebook, all inside ``out`` (ValueError for a student name
+    that would lead elsewhere)."""
     out.mkdir(parents=True, exist_ok=True)
     folder = out / grade.student
     if folder.resolve().parent != out.resolve():
@@ -208,8 +242,8 @@ def write_student(grade: Grade, out: Path) -> None:
     (out / f"{grade.student}.json").write_text(json.dumps(data, indent=2))
     folder.mkdir(exist_ok=True)
     (folder / "results.json").write_text(json.dumps(gradescope_results(grade), indent=2))
-    (folder / "feedback.md").write_text(feedback_markdown(grade))
-    (folder / "feedback.html").write_text(feedback_html(grade))
+    (folder / "feedback.md").write_text(feedback_markdown(grade, lang=lang))
+    (folder / "feedback.html").write_text(feedback_html(grade, lang))
     if grade.notebook is not None:
         nbformat.write(grade.notebook, folder / "executed.ipynb")
 

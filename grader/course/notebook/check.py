@@ -3,7 +3,8 @@
 It calls the very check functions the grader runs (without pytest, to answer in well under a
 second) and shows, per check, passed, failed with the reason and a hint, or not attempted; on
 the local backend, a short table under them of what the run's calls would cost on AWS
-(``course.checks.readers.cost``).
+(``course.checks.readers.cost``). It speaks the language of ``COURSE_LANG`` (``course.i18n``):
+statements, hints, reasons and labels are translated when shown; the ids stay English.
 """
 
 from __future__ import annotations
@@ -20,17 +21,18 @@ from course.checks.cells import kernel_record
 from course.checks.context import Aws
 from course.checks.readers.cost import Bill, meter
 from course.connection import settings
+from course.i18n import N_, _, language
 
 #: A fixed-width mark per outcome for the plain-text report, in ASCII.
 MARK = {"passed": "[ok]", "failed": "[x] ", "not_attempted": "[ ] ", "not_checkable": "[-] "}
 
 
-def badge(outcome: str) -> str:
-    """An outcome as a small coloured HTML label: it renders in any font."""
+def badge(outcome: str, lang: str | None = None) -> str:
+    """An outcome as a small coloured HTML label (in ``lang``): it renders in any font."""
     return (
         f'<span style="background:{OUTCOME_COLOUR[outcome]};color:#fff;border-radius:3px;'
         f'padding:0 .35em;font-size:85%;font-weight:600;white-space:nowrap">'
-        f"{OUTCOME_LABEL[outcome]}</span>"
+        f"{_(OUTCOME_LABEL[outcome], lang)}</span>"
     )
 
 
@@ -42,6 +44,8 @@ class Report:
     results: list[CheckResult] = field(default_factory=list)
     #: What the run's calls would cost on AWS (local backend only; None elsewhere).
     cost: Bill | None = None
+    #: The language the report is shown in (``COURSE_LANG`` when it was made).
+    lang: str = field(default_factory=language)
 
     @property
     def score(self) -> float:
@@ -51,16 +55,24 @@ class Report:
     def max_score(self) -> float:
         return sum(r.max_points for r in self.results)
 
+    def _(self, text: str) -> str:
+        return _(text, self.lang)
+
+    def title(self) -> str:
+        """``Lab 01: 7 / 10 points``, in the report's language."""
+        return self._(TITLE).format(lab=self.lab, score=self.score, max_score=self.max_score)
+
     def __repr__(self) -> str:
-        lines = [f"Lab {self.lab}: {self.score:g} / {self.max_score:g} points"]
+        lines = [self.title()]
         for r in self.results:
-            lines.append(f"{MARK[r.outcome]} {r.id} ({r.max_points:g}) {OUTCOME_LABEL[r.outcome]}")
+            label = self._(OUTCOME_LABEL[r.outcome])
+            lines.append(f"{MARK[r.outcome]} {r.id} ({r.max_points:g}) {label}")
             if r.outcome != "passed":
                 if r.message:
-                    lines.append(f"     why:  {r.message}")
-                lines.append(f"     hint: {r.hint}")
+                    lines.append(f"     {self._(WHY)}  {self._(r.message)}")
+                lines.append(f"     {self._(HINT)} {self._(r.hint)}")
         if self.cost is not None:
-            lines += ["", *cost_lines(self.cost)]
+            lines += ["", *cost_lines(self.cost, self.lang)]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -69,46 +81,58 @@ class Report:
         cell = 'style="text-align:left;vertical-align:top"'
         rows = []
         for r in self.results:
-            detail = "" if r.outcome == "passed" else html.escape(r.message)
-            hint = "" if r.outcome == "passed" else f"<br><i>Hint:</i> {html.escape(r.hint)}"
+            detail = "" if r.outcome == "passed" else html.escape(self._(r.message))
+            hint = (
+                ""
+                if r.outcome == "passed"
+                else f"<br><i>{self._(HINT_HTML)}</i> {html.escape(self._(r.hint))}"
+            )
             rows.append(
-                f"<tr><td {cell}>{badge(r.outcome)}</td>"
+                f"<tr><td {cell}>{badge(r.outcome, self.lang)}</td>"
                 f'<td style="text-align:left;vertical-align:top;white-space:nowrap">'
                 # JupyterLab styles code as pre-wrap, which breaks ids at their hyphens: the
                 # code element itself must not wrap.
                 f'<code style="white-space:nowrap">{html.escape(r.id)}</code></td>'
                 f"<td {cell}>{r.points:g}/{r.max_points:g}</td><td {cell}>"
-                f"{html.escape(r.statement)}<br>{detail}{hint}</td></tr>"
+                f"{html.escape(self._(r.statement))}<br>{detail}{hint}</td></tr>"
             )
-        head = "".join(
-            f"<th {cell}>{h}</th>" for h in ("outcome", "check", "points", "what it looks for")
-        )
+        head = "".join(f"<th {cell}>{html.escape(self._(h))}</th>" for h in TABLE_HEAD)
         return (
-            f"<p><b>Lab {self.lab}: {self.score:g} / {self.max_score:g} points</b></p>"
+            f"<p><b>{html.escape(self.title())}</b></p>"
             f"<table><tr>{head}</tr>"
             + "".join(rows)
             + "</table>"
-            + ("" if self.cost is None else cost_html(self.cost))
+            + ("" if self.cost is None else cost_html(self.cost, self.lang))
         )
 
 
-COST_HEAD = ("service", "item", "quantity", "unit price", "cost", "free tier")
+TITLE = N_("Lab {lab}: {score:g} / {max_score:g} points")
+WHY, HINT, HINT_HTML = N_("why: "), N_("hint:"), N_("Hint:")
+TABLE_HEAD = (N_("outcome"), N_("check"), N_("points"), N_("what it looks for"))
+COST_HEAD = (
+    N_("service"),
+    N_("item"),
+    N_("quantity"),
+    N_("unit price"),
+    N_("cost"),
+    N_("free tier"),
+)
 
 
-def cost_lines(cost: Bill) -> list[str]:
-    """The cost meter as plain-text lines: a sentence, then one line an item."""
-    rows = [COST_HEAD, *cost.rows()]
+def cost_lines(cost: Bill, lang: str | None = None) -> list[str]:
+    """The cost meter as plain-text lines (in ``lang``): a sentence, then one line an item."""
+    rows = [tuple(_(h, lang) for h in COST_HEAD), *cost.rows()]
     widths = [max(len(r[i]) for r in rows) for i in range(len(COST_HEAD) - 1)]
     table = [
         "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=False)) + "  " + r[-1] for r in rows
     ]
-    return [cost.summary(), *(line.rstrip() for line in table)]
+    return [_(cost.summary(), lang), *(line.rstrip() for line in table)]
 
 
-def cost_html(cost: Bill) -> str:
+def cost_html(cost: Bill, lang: str | None = None) -> str:
     """The cost meter under the check results, as preformatted text (a table of its own would
     read as more check rows to anything that reads the check table)."""
-    lines = cost_lines(cost)
+    lines = cost_lines(cost, lang)
     return (
         f"<p>{html.escape(lines[0])}</p>"
         f'<pre style="text-align:left">{html.escape(chr(10).join(lines[1:]))}</pre>'
