@@ -18,10 +18,12 @@ import nbformat
 import pytest
 from course.backend.process import Backend
 from course.checks.api import run_check
+from course.checks.catalog import resolve_lab
 from course.checks.context import Aws
 from course.checks.labs import lab06
 from course.grading.grade import Grade
 
+from tests.checks.labs.account import AccountAws, writes_since
 from tests.conftest import ROOT, check_results, make_client, make_resource
 
 TOPIC = "course-topic"
@@ -382,3 +384,54 @@ def test_waiting_cells_say_what_they_wait_for(name: str) -> None:
         if not any(re.search(r"\d+ s\b|\d+ minutes", line) for line in told):
             silent.append(lines[first].strip())
     assert silent == []
+
+
+# -- a real account (issue 15): the learner's prefix and COURSE_EMAIL, read-only checks
+LEARNER = "ana@student.example.edu"
+
+
+def account_results(backend: Backend, email: str | None = LEARNER) -> dict[str, Any]:
+    """Every check of lab 06 on a real account with prefix ``ana-``, and the checks' writes."""
+    account = AccountAws(backend, prefix="ana-", email=email)
+    mark = backend.api.flow_mark()
+    results = {c.id: run_check(c, account) for c in resolve_lab("06").checks}
+    assert writes_since(backend, mark) == []
+    return results
+
+
+def test_a_real_account_checks_the_prefixed_topic_and_the_learners_address(
+    backend: Backend, sns: Any
+) -> None:
+    topic = sns.create_topic(Name="ana-course-topic")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint=LEARNER)
+    results = account_results(backend)
+    assert results["topic"].outcome == "passed"
+    assert results["email-subscription"].outcome == "passed"
+    assert results["confirmed"].outcome == "not_attempted"
+    token = parse_qs(urlparse(confirmation_link(backend, LEARNER)).query)["Token"][0]
+    sns.confirm_subscription(TopicArn=topic, Token=token)
+    results = account_results(backend)
+    assert results["confirmed"].outcome == "passed"
+    assert {results[c].outcome for c in ("published", "delivered")} == {"not_checkable"}
+
+
+def test_a_real_account_does_not_take_the_plain_name(backend: Backend, sns: Any) -> None:
+    subscribe(sns)  # course-topic, without the learner's prefix
+    assert account_results(backend)["topic"].outcome == "not_attempted"
+
+
+def test_a_real_account_wants_the_learners_own_address(backend: Backend, sns: Any) -> None:
+    topic = sns.create_topic(Name="ana-course-topic")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint=EMAIL)  # the local backend's
+    result = account_results(backend)["email-subscription"]
+    assert result.outcome == "failed" and LEARNER in result.message
+
+
+def test_without_course_email_the_subscription_is_not_checkable(backend: Backend, sns: Any) -> None:
+    topic = sns.create_topic(Name="ana-course-topic")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint=LEARNER)
+    results = account_results(backend, email=None)
+    assert results["topic"].outcome == "passed"
+    for check_id in ("email-subscription", "confirmed"):
+        assert results[check_id].outcome == "not_checkable"
+        assert "COURSE_EMAIL" in results[check_id].message

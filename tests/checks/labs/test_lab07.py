@@ -15,8 +15,11 @@ from typing import Any
 
 import pytest
 from course.backend.process import Backend
+from course.checks.api import run_check
+from course.checks.catalog import resolve_lab
 from course.checks.context import Aws
 
+from tests.checks.labs.account import AccountAws, writes_since
 from tests.conftest import check_results, make_client, make_resource
 
 PRINTER = """
@@ -33,7 +36,8 @@ def lambda_handler(event, context):
 class Lab:
     """Lab 07's resources, made step by step; each step takes the variant to make."""
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, prefix: str = "") -> None:
+        self.prefix = prefix  # the learner's, on a real account
         self.sns = make_client(backend, "sns")
         self.sqs = make_client(backend, "sqs")
         self.lam = make_client(backend, "lambda")
@@ -44,7 +48,7 @@ class Lab:
         self.queue_arn = ""
 
     def make_topic(self, name: str = "filter-topic") -> Lab:
-        self.topic = self.sns.create_topic(Name=name)["TopicArn"]
+        self.topic = self.sns.create_topic(Name=self.prefix + name)["TopicArn"]
         return self
 
     def make_function(self, runtime: str = "python3.12", source: str = PRINTER) -> Lab:
@@ -53,7 +57,7 @@ class Lab:
         with zipfile.ZipFile(code, "w") as archive:
             archive.writestr("lambda_function.py", textwrap.dedent(source))
         self.function_arn = self.lam.create_function(
-            FunctionName="sns-printer",
+            FunctionName=f"{self.prefix}sns-printer",
             Runtime=runtime,
             Role=role,
             Handler="lambda_function.lambda_handler",
@@ -63,7 +67,7 @@ class Lab:
 
     def allow_sns(self, source_arn: str | None = None, principal: str = "sns.amazonaws.com") -> Lab:
         self.lam.add_permission(
-            FunctionName="sns-printer",
+            FunctionName=f"{self.prefix}sns-printer",
             StatementId="sns",
             Action="lambda:InvokeFunction",
             Principal=principal,
@@ -72,7 +76,7 @@ class Lab:
         return self
 
     def make_queue(self) -> Lab:
-        self.queue_url = self.sqs.create_queue(QueueName="filtered-queue")["QueueUrl"]
+        self.queue_url = self.sqs.create_queue(QueueName=f"{self.prefix}filtered-queue")["QueueUrl"]
         self.queue_arn = self.sqs.get_queue_attributes(
             QueueUrl=self.queue_url, AttributeNames=["QueueArn"]
         )["Attributes"]["QueueArn"]
@@ -590,3 +594,49 @@ def test_lambda_check_fails_with_one_text_for_all_and_a_wrong_filter(
     found = result(aws, "lambda-logged-only-its-message")
     assert found.outcome == "failed"
     assert expected in found.message
+
+
+# -- a real account (issue 15): the learner's prefix, read-only checks
+def account_results(backend: Backend, prefix: str = "ana-") -> dict[str, Any]:
+    """Every check of lab 07 on a real account with ``prefix``; the checks must only read."""
+    account = AccountAws(backend, prefix=prefix)
+    mark = backend.api.flow_mark()
+    results = {c.id: run_check(c, account) for c in resolve_lab("07").checks}
+    assert writes_since(backend, mark) == []
+    return results
+
+
+STATE = ("function", "invoke-permission", "queue-policy", "filter-policies")
+#: Checks that read the flow, or would have to receive from the queue: nothing to read there.
+UNREADABLE = ("published", "sqs-got-only-its-message", "lambda-logged-only-its-message")
+
+
+def test_a_real_account_checks_the_prefixed_resources_by_reading(backend: Backend) -> None:
+    Lab(backend, prefix="ana-").whole()
+    results = account_results(backend)
+    assert {c: results[c].outcome for c in STATE} == dict.fromkeys(STATE, "passed")
+    assert {c: results[c].outcome for c in UNREADABLE} == dict.fromkeys(UNREADABLE, "not_checkable")
+    assert sum(r.max_points for r in results.values()) == 7
+
+
+def test_a_real_account_does_not_take_the_plain_names(lab: Lab, backend: Backend) -> None:
+    lab.whole()
+    results = account_results(backend)
+    assert {c: results[c].outcome for c in STATE} == dict.fromkeys(STATE, "not_attempted")
+
+
+def test_a_real_account_still_fails_a_wrong_queue_policy(backend: Backend) -> None:
+    Lab(backend, prefix="ana-").make_topic().make_queue().queue_policy(Effect="Deny")
+    assert account_results(backend)["queue-policy"].outcome == "failed"
+
+
+def test_a_real_account_never_peeks_at_the_queue(backend: Backend) -> None:
+    """What the queue holds stays as the lab left it: no ReceiveMessage from the checks, and the
+    check that would need one says "not checkable" even when the queue holds the message."""
+    lab = Lab(backend, prefix="ana-").whole()
+    result = account_results(backend)["sqs-got-only-its-message"]
+    assert result.outcome == "not_checkable" and "only reads" in result.message
+    held = lab.sqs.get_queue_attributes(
+        QueueUrl=lab.queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]["ApproximateNumberOfMessages"]
+    assert held == "1"

@@ -16,9 +16,12 @@ from typing import Any
 
 import pytest
 from course.backend.process import Backend
+from course.checks.api import run_check
+from course.checks.catalog import resolve_lab
 from course.checks.context import Aws
 from course.flow import Flow
 
+from tests.checks.labs.account import AccountAws, writes_since
 from tests.conftest import check_results, make_client, make_resource
 
 ORDERS = [json.dumps({"order_id": f"A-{i}", "amount": "1.50", "currency": "usd"}) for i in range(4)]
@@ -85,8 +88,10 @@ class Etl:
         visibility: int = 60,
         timeout: int = 10,
         resource_api: bool = False,
+        prefix: str = "",
     ) -> None:
         self.backend = backend
+        self.prefix = prefix  # the learner's, on a real account
         self.sqs = make_client(backend, "sqs")
         self.lam = make_client(backend, "lambda")
         if resource_api:
@@ -103,22 +108,22 @@ class Etl:
             self.url, self.arn = queue.url, queue.attributes["QueueArn"]
             out = sqs.create_queue(QueueName="etl-output").url
         else:
-            dlq_url = self.sqs.create_queue(QueueName="etl-dlq")["QueueUrl"]
+            dlq_url = self.sqs.create_queue(QueueName=f"{prefix}etl-dlq")["QueueUrl"]
             policy = {"deadLetterTargetArn": self._arn(dlq_url), "maxReceiveCount": "2"}
             self.url = self.sqs.create_queue(
-                QueueName="etl-queue",
+                QueueName=f"{prefix}etl-queue",
                 Attributes={
                     "VisibilityTimeout": str(visibility),
                     "RedrivePolicy": json.dumps(policy),
                 },
             )["QueueUrl"]
             self.arn = self._arn(self.url)
-            out = self.sqs.create_queue(QueueName="etl-output")["QueueUrl"]
+            out = self.sqs.create_queue(QueueName=f"{prefix}etl-output")["QueueUrl"]
         role = make_client(backend, "iam").create_role(
-            RoleName="etl-worker-role", AssumeRolePolicyDocument="{}"
+            RoleName=f"{prefix}etl-worker-role", AssumeRolePolicyDocument="{}"
         )["Role"]["Arn"]
         self.function_arn = self.lam.create_function(
-            FunctionName="etl-worker",
+            FunctionName=f"{prefix}etl-worker",
             Runtime="python3.12",
             Role=role,
             Handler="lambda_function.handler",
@@ -134,7 +139,7 @@ class Etl:
     def mapping(self, **kw: Any) -> None:
         kw = {"BatchSize": 5, "FunctionResponseTypes": ["ReportBatchItemFailures"], **kw}
         kw = {k: v for k, v in kw.items() if v is not None}
-        kw.setdefault("FunctionName", "etl-worker")
+        kw.setdefault("FunctionName", f"{self.prefix}etl-worker")
         self.lam.create_event_source_mapping(EventSourceArn=self.arn, **kw)
 
     def send(self, one_by_one: bool = False) -> None:
@@ -315,3 +320,33 @@ def test_the_bad_record_not_yet_in_the_dlq_fails(backend: Backend, aws: Aws) -> 
     result = check_results("11", aws)["bad-record-in-dlq"]
     assert result.outcome == "failed"
     assert "is not in etl-dlq" in result.message
+
+
+# -- a real account (issue 15): the learner's prefix, read-only checks
+def account_outcomes(backend: Backend) -> dict[str, str]:
+    """Every check of lab 11 on a real account with prefix ``ana-``; the checks must only read."""
+    account = AccountAws(backend, prefix="ana-")
+    mark = backend.api.flow_mark()
+    results = {c.id: run_check(c, account).outcome for c in resolve_lab("11").checks}
+    assert writes_since(backend, mark) == []
+    return results
+
+
+def test_a_real_account_checks_the_prefixed_mapping_by_reading(backend: Backend) -> None:
+    Etl(backend, prefix="ana-").mapping()
+    assert account_outcomes(backend) == {
+        "mapping": "passed",
+        "processed": "not_checkable",
+        "partial-failure": "not_checkable",
+        "bad-record-in-dlq": "not_checkable",
+    }
+
+
+def test_a_real_account_does_not_take_the_plain_names(backend: Backend) -> None:
+    Etl(backend).mapping()
+    assert account_outcomes(backend)["mapping"] == "not_attempted"
+
+
+def test_a_real_account_still_fails_a_wrong_mapping(backend: Backend) -> None:
+    Etl(backend, prefix="ana-").mapping(BatchSize=10)
+    assert account_outcomes(backend)["mapping"] == "failed"

@@ -28,25 +28,28 @@ ATTRIBUTE = ("env", "dev")
 
 
 def _email_subscriptions(aws: Aws) -> list[dict[str, Any]]:
-    """The topic's email subscriptions for the learner; "not attempted" if it has none.
+    """The topic's email subscriptions for the learner's address; "not attempted" if it has none.
 
-    On the local backend that is protocol ``email`` for the lab's address (in any letter case:
-    SNS keeps the address as typed, mail is delivered whatever its case); on a real account the
-    learner subscribes their own inbox, so any ``email`` subscription.
+    The address is ``learner@example.com`` on the local backend and the learner's own
+    (``COURSE_EMAIL``) on a real account, where without that setting it is "not checkable". It is
+    compared in any letter case (SNS keeps the address as typed; mail is delivered whatever its
+    case).
     """
+    email = aws.learner_email(EMAIL).lower()
     arn = topic_arn(aws, aws.name(TOPIC))
     found = topic_subscriptions(aws, arn)
     if not found:
         raise NotAttempted(f"{aws.name(TOPIC)} has no subscription yet")
-    emails = [s for s in found if s.get("Protocol") == "email"]
-    wanted = [s for s in emails if str(s.get("Endpoint", "")).lower() == EMAIL]
-    if aws.is_local and wanted:
+    wanted = [
+        s
+        for s in found
+        if s.get("Protocol") == "email" and str(s.get("Endpoint", "")).lower() == email
+    ]
+    if wanted:
         return wanted
-    if not aws.is_local and emails:
-        return emails
     described = ", ".join(f"{s.get('Protocol')}:{s.get('Endpoint')}" for s in found)
     raise CheckFailed(
-        f"{aws.name(TOPIC)} has no subscription with protocol email for {EMAIL} "
+        f"{aws.name(TOPIC)} has no subscription with protocol email for {email} "
         f"(it has {described})"
     )
 
@@ -65,7 +68,7 @@ def _failed_confirmations(aws: Aws, arn: str) -> list[str]:
     points=1,
     kind="state",
     statement=f"A standard SNS topic named {TOPIC} exists.",
-    hint=f"sns.create_topic(Name='{TOPIC}') returns its TopicArn.",
+    hint=f"sns.create_topic(Name=name('{TOPIC}')) returns its TopicArn.",
 )
 def test_topic(aws: Aws) -> None:
     topic_arn(aws, aws.name(TOPIC))
@@ -75,8 +78,9 @@ def test_topic(aws: Aws) -> None:
     "email-subscription",
     points=1,
     kind="state",
-    statement=f"The topic has an email subscription for {EMAIL} (protocol email, not email-json).",
-    hint=f"sns.subscribe(TopicArn=topic_arn, Protocol='email', Endpoint='{EMAIL}'). "
+    statement=f"The topic has an email subscription for {EMAIL} (your COURSE_EMAIL on a real "
+    "account; protocol email, not email-json).",
+    hint="sns.subscribe(TopicArn=topic_arn, Protocol='email', Endpoint=EMAIL). "
     "It answers 'pending confirmation': that is expected.",
 )
 def test_email_subscription(aws: Aws) -> None:
@@ -88,8 +92,9 @@ def test_email_subscription(aws: Aws) -> None:
     points=3,
     kind="state",
     statement="The email subscription is confirmed (no longer PendingConfirmation).",
-    hint="Read the confirmation email in the mailbox (course.notebook.mailbox), take the Token "
-    "from its link and call sns.confirm_subscription(TopicArn=..., Token=token), or open the link.",
+    hint="Read the confirmation email (the kit's mailbox, or your inbox on a real account), take "
+    "the Token from its link and call sns.confirm_subscription(TopicArn=..., Token=token), or "
+    "open the link.",
 )
 def test_confirmed(aws: Aws) -> None:
     """Passes when one of the learner's email subscriptions is confirmed. Still pending reads as

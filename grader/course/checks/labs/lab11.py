@@ -38,8 +38,9 @@ VISIBILITY_FACTOR = 6
     statement=f"An enabled event source mapping feeds {QUEUE} to {FUNCTION} with BatchSize "
     f"{BATCH_SIZE} and ReportBatchItemFailures; {QUEUE} redrives to {DLQ} and its visibility "
     f"timeout is at least {VISIBILITY_FACTOR} times the function's timeout.",
-    hint="lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName='etl-worker', "
-    "BatchSize=5, FunctionResponseTypes=['ReportBatchItemFailures']); the queue's "
+    hint="lam.create_event_source_mapping(EventSourceArn=queue_arn, "
+    "FunctionName=name('etl-worker'), BatchSize=5, "
+    "FunctionResponseTypes=['ReportBatchItemFailures']); the queue's "
     "VisibilityTimeout = 6 x the function's Timeout.",
 )
 def test_mapping(aws: Aws) -> None:
@@ -87,9 +88,7 @@ def _redrive_problems(aws: Aws, attributes: dict[str, str]) -> list[str]:
 def _batches(aws: Aws) -> list[Batch]:
     """The poller's batches of messages the student sent to etl-queue; "not attempted" if none."""
     sent = {s.message_id for s in sends(aws.flow, aws.name(QUEUE)) if not s.call.principal}
-    batches = [
-        b for b in poller_batches(aws.flow, aws.name(FUNCTION)) if set(b.message_ids) & sent
-    ]
+    batches = [b for b in poller_batches(aws.flow, aws.name(FUNCTION)) if set(b.message_ids) & sent]
     if not batches:
         raise NotAttempted(
             f"the mapping has not invoked {FUNCTION} with a message you sent to {aws.name(QUEUE)}"
