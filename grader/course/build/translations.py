@@ -28,7 +28,15 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from course.build.notebooks import BEGIN, END, STUB_MESSAGE, BuildResult, build_labs, stub_code
+from course.build.notebooks import (
+    BEGIN,
+    END,
+    STUB_MESSAGE,
+    YOUR_CODE,
+    BuildResult,
+    build_labs,
+    stub_code,
+)
 
 TRANSLATIONS = Path("solutions") / "i18n"
 
@@ -151,7 +159,9 @@ def readable_text(source: str) -> list[str]:
     blocks and their generated stub left out)."""
     student = stub_code(source)
     texts = [
-        c for c in _comments(student) if not BEGIN.match(c) and not END.match(c) and _is_prose(c)
+        c
+        for c in _comments(student)
+        if not BEGIN.match(c) and not END.match(c) and c != f"# {YOUR_CODE}" and _is_prose(c)
     ]
     try:
         tree = ast.parse(student)
