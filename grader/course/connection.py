@@ -96,6 +96,7 @@ class Settings:
     lab: str  # the lab a graded kernel runs ("" in a student's own kernel)
     email: str | None = None  # the learner's own address, for a real account (COURSE_EMAIL)
     domain: str | None = None  # a domain the learner owns, for a real account (COURSE_DOMAIN)
+    smtp: str | None = None  # host:port of an emulator's SMTP interface (COURSE_SMTP_ENDPOINT)
 
     @property
     def is_local(self) -> bool:
@@ -118,6 +119,7 @@ def settings() -> Settings:
         lab=os.environ.get("COURSE_LAB", ""),
         email=os.environ.get("COURSE_EMAIL") or None,
         domain=os.environ.get("COURSE_DOMAIN") or None,
+        smtp=os.environ.get("COURSE_SMTP_ENDPOINT") or None,
     )
 
 

@@ -9,8 +9,6 @@ names another one, for an AWS-compatible emulator reached through ``AWS_ENDPOINT
 
 from __future__ import annotations
 
-import os
-
 from course.connection import settings
 
 
@@ -20,8 +18,7 @@ def smtp_endpoint(region: str | None = None) -> tuple[str, int]:
     backend = where.local_backend()
     if backend is not None:
         return backend.smtp_endpoint()
-    other = os.environ.get("COURSE_SMTP_ENDPOINT")
-    if other:
-        host, _, port = other.rpartition(":")
+    if where.smtp:
+        host, _, port = where.smtp.rpartition(":")
         return host, int(port)
     return f"email-smtp.{region or where.region}.amazonaws.com", 587
