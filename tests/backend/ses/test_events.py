@@ -229,6 +229,19 @@ def test_sending_with_an_unknown_configuration_set_fails(backend: Backend) -> No
     assert raised.value.response["Error"]["Code"] == "ConfigurationSetDoesNotExist"
 
 
+def test_a_second_configuration_set_of_a_name_is_already_exists_in_v2(backend: Backend) -> None:
+    """SES v2 API_CreateConfigurationSet, Errors: "AlreadyExistsException — The resource
+    specified in your request already exists. HTTP Status Code: 400"
+    (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_CreateConfigurationSet.html);
+    so a notebook run twice can catch ``sesv2.exceptions.AlreadyExistsException``."""
+    sesv2 = make_client(backend, "sesv2")
+    sesv2.create_configuration_set(ConfigurationSetName="twice")
+    with pytest.raises(sesv2.exceptions.AlreadyExistsException) as raised:
+        sesv2.create_configuration_set(ConfigurationSetName="twice")
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert sesv2.list_configuration_sets()["ConfigurationSets"] == ["twice"]
+
+
 def test_identity_notification_topics_get_notification_records(backend: Backend) -> None:
     """https://docs.aws.amazon.com/ses/latest/dg/notification-contents.html: notifications carry
     "notificationType" (Bounce, Complaint, Delivery), set per identity with

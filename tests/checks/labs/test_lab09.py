@@ -15,6 +15,8 @@ from email.message import EmailMessage
 from botocore.exceptions import ClientError
 from course.backend.process import Backend
 from course.backend.ses.smtp import smtp_password
+from course.checks.api import run_check
+from course.checks.catalog import resolve_lab
 from course.checks.context import Aws
 
 from tests.backend.ses.helpers import (
@@ -26,10 +28,11 @@ from tests.backend.ses.helpers import (
     simple,
     verified_domain,
 )
-from tests.checks.labs.test_lab08 import _smtp_user
+from tests.checks.labs.test_lab08 import LEARNER_DOMAIN, LEARNER_EMAIL, AccountView, _smtp_user
 from tests.conftest import check_results, make_resource
 
 SENDER = "no-reply@example.com"
+LAB = resolve_lab("09").checks
 
 
 def _send(backend: Backend, to: str, config_set: str | None = None) -> None:
@@ -54,6 +57,23 @@ def _alarm(backend: Backend, **overrides: object) -> None:
     }
     params.update(overrides)
     make_client(backend, "cloudwatch").put_metric_alarm(**params)
+
+
+def _destination_to(backend: Backend, config_set: str, topic_name: str) -> None:
+    """Configuration set ``config_set`` with one enabled BOUNCE and COMPLAINT destination to
+    a new SNS topic ``topic_name``."""
+    sesv2 = make_client(backend, "sesv2")
+    sesv2.create_configuration_set(ConfigurationSetName=config_set)
+    topic = make_client(backend, "sns").create_topic(Name=topic_name)["TopicArn"]
+    sesv2.create_configuration_set_event_destination(
+        ConfigurationSetName=config_set,
+        EventDestinationName="x",
+        EventDestination={
+            "Enabled": True,
+            "MatchingEventTypes": ["BOUNCE", "COMPLAINT"],
+            "SnsDestination": {"TopicArn": topic},
+        },
+    )
 
 
 def _complete(backend: Backend) -> None:
@@ -126,18 +146,7 @@ def test_event_destination_problems(backend: Backend, aws: Aws) -> None:
     result = check_results("09", aws)["event-destination"]
     assert result.outcome == "failed" and "disabled" in result.message
     backend.reset()
-    sesv2 = make_client(backend, "sesv2")
-    sesv2.create_configuration_set(ConfigurationSetName="course-events")
-    topic = make_client(backend, "sns").create_topic(Name="other-topic")["TopicArn"]
-    sesv2.create_configuration_set_event_destination(
-        ConfigurationSetName="course-events",
-        EventDestinationName="x",
-        EventDestination={
-            "Enabled": True,
-            "MatchingEventTypes": ["BOUNCE", "COMPLAINT"],
-            "SnsDestination": {"TopicArn": topic},
-        },
-    )
+    _destination_to(backend, "course-events", "other-topic")
     result = check_results("09", aws)["event-destination"]
     assert result.outcome == "failed" and "ses-events" in result.message
 
@@ -423,3 +432,32 @@ def test_sent_unverified_through_a_v1_bulk_send(backend: Backend, aws: Aws) -> N
     grant_production(backend)
     assert bulk() == ["Success"]
     assert check_results("09", aws)["sent-unverified"].outcome == "passed"
+
+
+# -- a real account (issue 15): names with the learner's prefix, read-only checks
+def test_on_an_account_the_learners_prefixed_resources_pass_and_flow_is_not_checkable(
+    backend: Backend,
+) -> None:
+    """On a shared account the checks look for ``ana-course-events``, ``ana-ses-events`` and
+    an alarm named with ``ana-``: another learner's (or unprefixed) ones do not count."""
+    view = AccountView(backend, LEARNER_EMAIL, LEARNER_DOMAIN)
+    events_pipeline(backend)  # course-events -> ses-events: not the learner's names
+    _alarm(backend, AlarmName="binh-ses-bounce-rate")
+    found = {c.id: run_check(c, view) for c in LAB}
+    assert found["event-destination"].outcome == "not_attempted"
+    assert "ana-course-events" in found["event-destination"].message
+    assert found["bounce-alarm"].outcome == "not_attempted"
+    assert "starts with ana-" in found["bounce-alarm"].message
+
+    _destination_to(backend, "ana-course-events", "ana-ses-events")
+    _alarm(backend, AlarmName="ana-ses-bounce-rate")
+    grant_production(backend)
+    found = {c.id: run_check(c, view) for c in LAB}
+    assert {k: r.outcome for k, r in found.items()} == {
+        "request-complete": "not_checkable",
+        "granted": "passed",
+        "sent-unverified": "not_checkable",
+        "event-destination": "passed",
+        "events-captured": "not_checkable",
+        "bounce-alarm": "passed",
+    }

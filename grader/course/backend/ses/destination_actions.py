@@ -175,6 +175,17 @@ def _v2_missing_set(name: str) -> NotFoundException:
     return NotFoundException(f"Configuration set {name} does not exist.")
 
 
+@before("sesv2", "CreateConfigurationSet")
+def create_configuration_set_v2(request: ApiRequest) -> Reply | None:
+    """A second set of the same name is ``AlreadyExistsException`` in v2, as AWS answers
+    (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_CreateConfigurationSet.html);
+    moto answers v1's ``ConfigurationSetAlreadyExistsException``, which v2 has no class for."""
+    name = request.params.get("ConfigurationSetName", "")
+    if config_set_exists(request.account_id, request.call.region, name):
+        raise AlreadyExistsException(f"Configuration set <{name}> already exists.")
+    return None
+
+
 @before("sesv2", "CreateConfigurationSetEventDestination")
 @before("sesv2", "UpdateConfigurationSetEventDestination")
 def put_event_destination_v2(request: ApiRequest) -> Reply:
