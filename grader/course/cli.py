@@ -791,24 +791,18 @@ def check_cmd(lab: str, where: str | None) -> None:
 
 
 def _use_real_account() -> None:
-    """Point this process's checks at the account boto3's configuration names, with the
-    learner's prefix; exits with a message when that account does not answer."""
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
+    """Point this process at the account boto3's configuration names, with the learner's
+    prefix; exits with a message when that account does not answer."""
+    from course.connection import ConnectionProblem, use_real_account
 
-    from course.connection import AWS, learner_prefix
-
-    os.environ["COURSE_BACKEND"] = AWS
-    os.environ.pop("COURSE_ENDPOINT", None)
-    if "COURSE_PREFIX" not in os.environ:
-        try:
-            arn = boto3.client("sts").get_caller_identity()["Arn"]
-        except (BotoCoreError, ClientError) as exc:
-            console.print(f"your AWS account does not answer: {exc}")
-            sys.exit(EXIT_BACKEND)
-        os.environ["COURSE_PREFIX"] = learner_prefix(arn)
-    prefix = os.environ["COURSE_PREFIX"] or "(none)"
-    click.echo(f"On the account your AWS configuration names; the learner's prefix: {prefix}")
+    try:
+        prefix = use_real_account()
+    except ConnectionProblem as exc:
+        console.print(str(exc))
+        sys.exit(EXIT_BACKEND)
+    click.echo(
+        f"On the account your AWS configuration names; the learner's prefix: {prefix or '(none)'}"
+    )
 
 
 @main.command()

@@ -234,6 +234,21 @@ def connect(
     return connection
 
 
+def use_real_account() -> str:
+    """Point this process's checks at the account boto3's own configuration names, with the
+    learner's prefix (``COURSE_PREFIX``, else made from the caller's name); the prefix.
+    Raises ``ConnectionProblem`` when the prefix must be made and the account does not answer."""
+    _forget_local_backend()
+    os.environ["COURSE_BACKEND"] = AWS
+    if "COURSE_PREFIX" not in os.environ:
+        try:
+            arn = boto3.client("sts").get_caller_identity()["Arn"]
+        except (BotoCoreError, ClientError) as exc:
+            raise ConnectionProblem(f"your AWS account does not answer: {exc}") from None
+        os.environ["COURSE_PREFIX"] = learner_prefix(arn)
+    return os.environ["COURSE_PREFIX"]
+
+
 def _real_account(region: str, identity: dict[str, str]) -> Connection:
     """The connection to a real account: the learner's prefix chosen (``COURSE_PREFIX``, even
     empty, wins over the one made from the caller's name) and the ``course`` tag installed."""
@@ -263,7 +278,7 @@ def _explain_real_account(connection: Connection) -> None:
     from course.rules.estimates import current_lab, estimate_text
 
     print(
-        estimate_text(current_lab())
+        estimate_text(current_lab(settings().lab, os.environ.get("JPY_SESSION_NAME", "")))
         or "Within the free tier a lab costs nothing; beyond it, SQS and SNS cost $0.40-0.50 "
         "per million requests and SES $0.10 per 1,000 emails. check() shows what yours cost."
     )

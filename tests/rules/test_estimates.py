@@ -14,17 +14,11 @@ def known(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(estimates, "estimates", lambda: KNOWN)
 
 
-def test_the_lab_comes_from_the_grader_then_from_the_notebooks_name(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.delenv("COURSE_LAB", raising=False)
-    monkeypatch.setenv("JPY_SESSION_NAME", "/home/ana/labs/04-dead-letter-queue.ipynb")
-    assert current_lab() == "04"
-    monkeypatch.setenv("COURSE_LAB", "07")
-    assert current_lab() == "07"
-    monkeypatch.delenv("COURSE_LAB")
-    monkeypatch.setenv("JPY_SESSION_NAME", "/home/ana/Untitled.ipynb")
-    assert current_lab() is None
+def test_the_lab_comes_from_the_grader_then_from_the_notebooks_name() -> None:
+    assert current_lab("", "/home/ana/labs/04-dead-letter-queue.ipynb") == "04"
+    assert current_lab("07", "/home/ana/labs/04-dead-letter-queue.ipynb") == "07"
+    assert current_lab("", "/home/ana/Untitled.ipynb") is None
+    assert current_lab("", "") is None
 
 
 def test_the_sentence_gives_both_prices(known: None) -> None:

@@ -10,7 +10,6 @@ the price before the first call. Each estimate is the cost meter's bill
 from __future__ import annotations
 
 import json
-import os
 import re
 from functools import cache
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 from course.rules.pricing import money
 
 ESTIMATES = Path(__file__).with_name("estimates.json")
-#: How far a solution's bill may stray from its estimate (polling loops vary with the machine's speed).
+#: How far a solution's bill may stray from its estimate (polling loops vary with speed).
 TOLERANCE = 0.5
 
 
@@ -47,12 +46,13 @@ def drifted(lab: str, total: float) -> str | None:
     return None
 
 
-def current_lab() -> str | None:
-    """The lab this kernel runs: the grader's ``COURSE_LAB``, else the two digits the
-    notebook's file name starts with (``JPY_SESSION_NAME``, which Jupyter sets for a kernel)."""
-    if os.environ.get("COURSE_LAB"):
-        return os.environ["COURSE_LAB"]
-    found = re.match(r"(\d\d)-", Path(os.environ.get("JPY_SESSION_NAME", "")).name)
+def current_lab(graded_lab: str, session_name: str) -> str | None:
+    """The lab a kernel runs: ``graded_lab`` (the grader's ``COURSE_LAB``) if any, else the two
+    digits the notebook's file name starts with (``session_name``: ``JPY_SESSION_NAME``, which
+    Jupyter sets for a kernel)."""
+    if graded_lab:
+        return graded_lab
+    found = re.match(r"(\d\d)-", Path(session_name).name)
     return found.group(1) if found else None
 
 
