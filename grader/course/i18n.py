@@ -13,7 +13,7 @@ to the English text.
 An English reason built from an f-string is translated through a *template*: a msgid holding
 placeholders in braces (``{len(sent)} message(s) sent``) matches the whole text, and its
 msgstr is filled with what each placeholder matched, itself translated when the catalogue has
-it. Text made of parts joined by ``"; "`` is translated part by part when every part is known.
+it. Text made of parts joined by ``"; "`` is first tried part by part (when every part is known).
 """
 
 from __future__ import annotations
@@ -109,6 +109,11 @@ class Catalogue:
         found = self.get(text)
         if found is not None:
             return found
+        if PART_SEPARATOR in text:
+            parts = text.split(PART_SEPARATOR)
+            translated = [self.translate(p) for p in parts]
+            if all(t != p for t, p in zip(translated, parts, strict=True)):
+                return PART_SEPARATOR.join(translated)
         for template in self.templates:
             match = template.pattern.fullmatch(text)
             if match is not None:
@@ -116,11 +121,6 @@ class Catalogue:
                 for name, value in zip(template.names, match.groups(), strict=True):
                     result = result.replace(name, self.translate(value) if value != text else value)
                 return result
-        if PART_SEPARATOR in text:
-            parts = text.split(PART_SEPARATOR)
-            translated = [self.translate(p) for p in parts]
-            if all(t != p for t, p in zip(translated, parts, strict=True)):
-                return PART_SEPARATOR.join(translated)
         return text
 
 

@@ -64,13 +64,15 @@ class Report:
 
     def __repr__(self) -> str:
         lines = [self.title()]
+        why, hint = self._(WHY), self._(HINT)
+        width = max(len(why), len(hint))  # the reason and the hint start in one column
         for r in self.results:
             label = self._(OUTCOME_LABEL[r.outcome])
             lines.append(f"{MARK[r.outcome]} {r.id} ({r.max_points:g}) {label}")
             if r.outcome != "passed":
                 if r.message:
-                    lines.append(f"     {self._(WHY)}  {self._(r.message)}")
-                lines.append(f"     {self._(HINT)} {self._(r.hint)}")
+                    lines.append(f"     {why.ljust(width)} {self._(r.message)}")
+                lines.append(f"     {hint.ljust(width)} {self._(r.hint)}")
         if self.cost is not None:
             lines += ["", *cost_lines(self.cost, self.lang)]
         return "\n".join(lines)
@@ -107,7 +109,7 @@ class Report:
 
 
 TITLE = N_("Lab {lab}: {score:g} / {max_score:g} points")
-WHY, HINT, HINT_HTML = N_("why: "), N_("hint:"), N_("Hint:")
+WHY, HINT, HINT_HTML = N_("why:"), N_("hint:"), N_("Hint:")
 TABLE_HEAD = (N_("outcome"), N_("check"), N_("points"), N_("what it looks for"))
 COST_HEAD = (
     N_("service"),
