@@ -20,6 +20,7 @@ from course.checks.context import Aws, fetch_flow
 from course.flow import Flow
 from course.grading.grade import Grade
 
+from tests.checks.labs.on_an_account import PREFIX, AccountAws, account_results, outcomes_by_kind
 from tests.conftest import ROOT, check_results, make_client, make_resource
 
 QUEUE = "lab-standard-queue"
@@ -450,3 +451,51 @@ def test_the_solution_run_twice_in_one_kernel_ends_and_says_to_wait(
     assert "PurgeQueueInProgress" in results["kept-the-queue"].message
     assert "wait a minute" in results["kept-the-queue"].message
     assert grade.score == 9
+
+
+# -- on a learner's real account (issue 15): the prefixed names, read calls only
+def test_on_an_account_the_prefixed_queue_passes_with_reads_only(
+    sqs: Any, backend: Backend
+) -> None:
+    """The solution's end on an account with COURSE_PREFIX ana-: ana-lab-standard-queue, empty."""
+    sqs.create_queue(QueueName=f"{PREFIX}{QUEUE}", Attributes=GOOD_ATTRIBUTES)
+    account = AccountAws(backend)
+    assert outcomes_by_kind(account_results("01", account)) == {
+        "flow": {"not_checkable"},
+        "state": {"passed"},
+    }
+    assert account.operations and not account.writes
+
+
+def test_on_an_account_of_one_s_own_an_empty_prefix_finds_the_plain_name(
+    sqs: Any, backend: Backend
+) -> None:
+    """COURSE_PREFIX set empty (an account of one's own): the plain name is the learner's."""
+    create(sqs)
+    results = account_results("01", AccountAws(backend, prefix=""))
+    assert {results[c].outcome for c in ("queue-exists", "queue-attributes", "kept-the-queue")} == {
+        "passed"
+    }
+
+
+def test_on_an_account_an_unprefixed_or_another_learner_s_queue_is_not_found(
+    sqs: Any, backend: Backend
+) -> None:
+    create(sqs)
+    sqs.create_queue(QueueName=f"binh-{QUEUE}", Attributes=GOOD_ATTRIBUTES)
+    results = account_results("01", AccountAws(backend))
+    assert results["queue-exists"].outcome == "not_attempted"
+    assert f"{PREFIX}{QUEUE}" in results["queue-exists"].message
+
+
+def test_on_an_account_wrong_attributes_and_messages_left_fail(sqs: Any, backend: Backend) -> None:
+    url = sqs.create_queue(QueueName=f"{PREFIX}{QUEUE}", Attributes={"VisibilityTimeout": "30"})[
+        "QueueUrl"
+    ]
+    sqs.send_message(QueueUrl=url, MessageBody=people(1)[0])
+    account = AccountAws(backend)
+    results = account_results("01", account)
+    assert results["queue-attributes"].outcome == "failed"
+    assert results["kept-the-queue"].outcome == "failed"
+    assert "60 seconds" in results["kept-the-queue"].message
+    assert not account.writes

@@ -14,6 +14,7 @@ import pytest
 from course.backend.process import Backend
 from course.checks.context import Aws
 
+from tests.checks.labs.on_an_account import PREFIX, AccountAws, account_results, outcomes_by_kind
 from tests.conftest import check_results, make_client, make_resource
 
 QUEUE = "video-jobs"
@@ -581,3 +582,25 @@ def test_a_video_processed_under_the_long_timeout_deleted_twice_still_fails_afte
     assert _outcome("deleted-once", aws, "failed:more than once (2x)") == (
         "failed:more than once (2x)"
     )
+
+
+# -- on a learner's real account (issue 15): the prefixed queue, read calls only
+@pytest.mark.parametrize(
+    ("queue", "prefix", "timeout", "expected"),
+    [
+        (f"{PREFIX}{QUEUE}", PREFIX, "900", "passed"),
+        (QUEUE, "", "43200", "passed"),  # an account of one's own, COURSE_PREFIX set empty
+        (f"{PREFIX}{QUEUE}", PREFIX, "10", "failed"),
+        (QUEUE, PREFIX, "900", "not_attempted"),  # made without name(): not the learner's
+        (f"binh-{QUEUE}", PREFIX, "900", "not_attempted"),  # another learner's
+    ],
+)
+def test_on_an_account_timeout_fixed_reads_the_prefixed_queue(
+    sqs: Any, backend: Backend, queue: str, prefix: str, timeout: str, expected: str
+) -> None:
+    sqs.create_queue(QueueName=queue, Attributes={"VisibilityTimeout": timeout})
+    account = AccountAws(backend, prefix=prefix)
+    results = account_results("02", account)
+    assert results["timeout-fixed"].outcome == expected, results["timeout-fixed"].message
+    assert outcomes_by_kind(results)["flow"] == {"not_checkable"}
+    assert account.operations and not account.writes

@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from course.backend.process import Backend
 from course.checks.context import Aws
 
+from tests.checks.labs.on_an_account import PREFIX, AccountAws, account_results, outcomes_by_kind
 from tests.checks.notebook_cells import Notebook, results
 from tests.conftest import check_results, make_client, make_resource
 
@@ -350,9 +351,8 @@ def caught_then_retried_with_20(backend: Backend, sqs: Any, nb: Notebook) -> Non
 def caught_and_moved_on(backend: Backend, sqs: Any, nb: Notebook) -> None:
     with nb.cell():
         _, long = _queues(sqs)
-    with nb.cell():
-        with contextlib.suppress(ClientError):
-            sqs.receive_message(QueueUrl=long, WaitTimeSeconds=21)
+    with nb.cell(), contextlib.suppress(ClientError):
+        sqs.receive_message(QueueUrl=long, WaitTimeSeconds=21)
 
 
 def caught_in_a_helper_on_the_resource_api(backend: Backend, sqs: Any, nb: Notebook) -> None:
@@ -374,9 +374,9 @@ def crashed_then_caught_in_a_later_cell(backend: Backend, sqs: Any, nb: Notebook
         _, long = _queues(sqs)
     with nb.cell():
         sqs.receive_message(QueueUrl=long, WaitTimeSeconds=21)
-    with nb.cell():  # the student fixed the cell and ran it again
-        with contextlib.suppress(ClientError):
-            sqs.receive_message(QueueUrl=long, WaitTimeSeconds=21)
+    # the student fixed the cell and ran it again
+    with nb.cell(), contextlib.suppress(ClientError):
+        sqs.receive_message(QueueUrl=long, WaitTimeSeconds=21)
 
 
 def caught_then_the_cell_failed_on_something_else(backend: Backend, sqs: Any, nb: Notebook) -> None:
@@ -494,9 +494,8 @@ def test_a_whole_lab_run_scores_full_marks(backend: Backend, sqs: Any) -> None:
         _while_polling(
             backend, lambda: sqs.receive_message(QueueUrl=long), lambda: backend.advance_clock(10)
         )
-    with nb.cell():
-        with contextlib.suppress(ClientError):
-            sqs.receive_message(QueueUrl=long, WaitTimeSeconds=21)
+    with nb.cell(), contextlib.suppress(ClientError):
+        sqs.receive_message(QueueUrl=long, WaitTimeSeconds=21)
     with nb.cell():
         producer = make_client(backend, "sqs")
         _while_polling(
@@ -513,3 +512,29 @@ def test_a_whole_lab_run_scores_full_marks(backend: Backend, sqs: Any) -> None:
 def test_an_untouched_backend_scores_nothing(aws: Aws) -> None:
     results = check_results("03", aws)
     assert {r.outcome for r in results.values()} == {"not_attempted"}
+
+
+# -- on a learner's real account (issue 15): the prefixed queues, read calls only
+ANSWERS = {"short_poll_requests_per_day": 86_400, "long_poll_requests_per_day": 4_320}
+
+
+@pytest.mark.parametrize(
+    ("prefix", "waits", "expected"),
+    [
+        (PREFIX, {f"{PREFIX}{SHORT}": "0", f"{PREFIX}{LONG}": "10"}, "passed"),
+        ("", {SHORT: "0", LONG: "10"}, "passed"),  # an account of one's own, no prefix
+        (PREFIX, {f"{PREFIX}{SHORT}": "5", f"{PREFIX}{LONG}": "10"}, "failed"),
+        (PREFIX, {SHORT: "0", LONG: "10"}, "not_attempted"),  # made without name()
+    ],
+)
+def test_on_an_account_queues_configured_reads_the_prefixed_queues(
+    sqs: Any, backend: Backend, prefix: str, waits: dict[str, str], expected: str
+) -> None:
+    for queue, wait in waits.items():
+        sqs.create_queue(QueueName=queue, Attributes={"ReceiveMessageWaitTimeSeconds": wait})
+    account = AccountAws(backend, prefix=prefix, answers=ANSWERS)
+    results = account_results("03", account)
+    assert results["queues-configured"].outcome == expected, results["queues-configured"].message
+    assert results["cost-answer"].outcome == "passed"
+    assert outcomes_by_kind(results)["flow"] == {"not_checkable"}
+    assert account.operations and not account.writes

@@ -16,6 +16,7 @@ from course.checks.api import run_check
 from course.checks.catalog import resolve_lab
 from course.checks.context import Aws
 
+from tests.checks.labs.on_an_account import PREFIX, AccountAws, account_results, outcomes_by_kind
 from tests.conftest import check_results, make_client, make_resource
 
 MAIN, DLQ = "main-queue", "dead-letter-queue"
@@ -473,3 +474,34 @@ def test_the_whole_lab_run_twice_scores_ten(sqs: Any, aws: Aws, backend: Backend
         sqs.delete_message(QueueUrl=main, ReceiptHandle=back["ReceiptHandle"])
     results = check_results("04", aws)
     assert {k: r.outcome for k, r in results.items()} == dict.fromkeys(results, "passed")
+
+
+# -- on a learner's real account (issue 15): the prefixed queues, read calls only
+def _account_queues(sqs: Any, main: str, dlq: str, target: str | None = None) -> None:
+    """``main`` redriving to ``target`` (default ``dlq``) after 5 receives."""
+    dlq_url = sqs.create_queue(QueueName=dlq)["QueueUrl"]
+    target_url = sqs.create_queue(QueueName=target)["QueueUrl"] if target else dlq_url
+    policy = {"deadLetterTargetArn": arn_of(sqs, target_url), "maxReceiveCount": "5"}
+    attributes = {"VisibilityTimeout": "10", "ReceiveMessageWaitTimeSeconds": "5"}
+    sqs.create_queue(QueueName=main, Attributes={**attributes, "RedrivePolicy": json.dumps(policy)})
+
+
+@pytest.mark.parametrize(
+    ("prefix", "queues", "expected"),
+    [
+        (PREFIX, (f"{PREFIX}{MAIN}", f"{PREFIX}{DLQ}"), ("passed", "passed")),
+        ("", (MAIN, DLQ), ("passed", "passed")),  # an account of one's own, no prefix
+        (PREFIX, (f"{PREFIX}{MAIN}", f"{PREFIX}{DLQ}", DLQ), ("passed", "failed")),
+        (PREFIX, (MAIN, DLQ), ("not_attempted", "not_attempted")),  # made without name()
+    ],
+    ids=["prefixed", "no-prefix", "redrive-to-the-unprefixed-dlq", "unprefixed"],
+)
+def test_on_an_account_the_state_checks_read_the_prefixed_queues(
+    sqs: Any, backend: Backend, prefix: str, queues: tuple[str, ...], expected: tuple[str, str]
+) -> None:
+    _account_queues(sqs, *queues)
+    account = AccountAws(backend, prefix=prefix)
+    results = account_results("04", account)
+    assert (results["dlq-exists"].outcome, results["redrive-policy"].outcome) == expected
+    assert outcomes_by_kind(results)["flow"] == {"not_checkable"}
+    assert account.operations and not account.writes

@@ -18,6 +18,7 @@ from course.checks.catalog import resolve_lab
 from course.checks.context import Aws
 from course.flow import ApiCall, Flow
 
+from tests.checks.labs.on_an_account import PREFIX, AccountAws, account_results, outcomes_by_kind
 from tests.conftest import check_results, make_resource
 
 FIFO, STANDARD = "orders.fifo", "orders-standard"
@@ -417,3 +418,32 @@ def test_flow_checks_are_not_checkable_on_a_real_account() -> None:
     flow_checks = [c for c in resolve_lab("05").checks if c.kind == "flow"]
     results = [run_check(c, NoAws(None)) for c in flow_checks]
     assert {r.outcome for r in results} == {"not_checkable"}
+
+
+# -- on a learner's real account (issue 15): the prefixed queues, read calls only
+@pytest.mark.parametrize(
+    ("prefix", "fifo", "standard", "attributes", "expected"),
+    [
+        (PREFIX, f"{PREFIX}{FIFO}", f"{PREFIX}{STANDARD}", FIFO_ATTRIBUTES, "passed"),
+        ("", FIFO, STANDARD, FIFO_ATTRIBUTES, "passed"),  # an account of one's own
+        (PREFIX, f"{PREFIX}{FIFO}", f"{PREFIX}{STANDARD}", {"FifoQueue": "true"}, "failed"),
+        (PREFIX, FIFO, STANDARD, FIFO_ATTRIBUTES, "not_attempted"),  # made without name()
+    ],
+    ids=["prefixed", "no-prefix", "no-content-dedup", "unprefixed"],
+)
+def test_on_an_account_fifo_queue_reads_the_prefixed_queues(
+    sqs: Any,
+    backend: Backend,
+    prefix: str,
+    fifo: str,
+    standard: str,
+    attributes: dict[str, str],
+    expected: str,
+) -> None:
+    sqs.create_queue(QueueName=standard)
+    sqs.create_queue(QueueName=fifo, Attributes=attributes)
+    account = AccountAws(backend, prefix=prefix)
+    results = account_results("05", account)
+    assert results["fifo-queue"].outcome == expected, results["fifo-queue"].message
+    assert outcomes_by_kind(results)["flow"] == {"not_checkable"}
+    assert account.operations and not account.writes

@@ -24,6 +24,7 @@ from course.checks.labs.lab10 import HIDDEN_CASES, METRICS
 from course.rules.pricing import lab_cost
 
 from tests.backend.cloudwatch.test_metrics import start_of_minute
+from tests.checks.labs.on_an_account import PREFIX, AccountAws, account_results, outcomes_by_kind
 from tests.checks.notebook_cells import Notebook, results
 from tests.conftest import make_client
 
@@ -389,3 +390,38 @@ def test_the_grader_calls_the_notebook_s_function_on_the_hidden_cases(
     assert outcome(right)[0] == "passed"
     assert outcome(raising)[0] == "failed" and "raised KeyError" in outcome(raising)[1]
     assert outcome(missing)[0] == "not_attempted"
+
+
+# ---------------------------------------------------------------- on a learner's real account
+
+
+def _alarm_on(backend: Backend, queue: str, alarm: str) -> None:
+    """The lab's workload on ``queue`` and an age alarm ``alarm`` on it, gone to ALARM."""
+    workload(backend, queue)
+    _alarm(backend, AlarmName=alarm, Dimensions=[{"Name": "QueueName", "Value": queue}])
+    backend.advance_clock(120)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "queues", "expected"),
+    [
+        (PREFIX, [f"{PREFIX}{QUEUE}"], "passed"),
+        ("", [QUEUE], "passed"),  # an account of one's own, COURSE_PREFIX set empty
+        (PREFIX, [QUEUE], "failed:no alarm is on ApproximateAgeOfOldestMessage"),
+        (PREFIX, [f"binh-{QUEUE}"], "failed:no alarm is on"),  # another learner's fired
+        (PREFIX, [], "not_attempted"),
+    ],
+    ids=["prefixed", "no-prefix", "unprefixed", "another-learner-s", "none"],
+)
+def test_on_an_account_age_alarm_reads_the_prefixed_queue_s_alarm(
+    backend: Backend, prefix: str, queues: list[str], expected: str
+) -> None:
+    for queue in queues:
+        _alarm_on(backend, queue, f"{queue}-oldest-message")
+    answers = {"lab_cost_results": call_each(lab_cost, HIDDEN_CASES)}
+    account = AccountAws(backend, prefix=prefix, answers=answers)
+    found = account_results("10", account)
+    _outcome(found, "age-alarm", expected)
+    assert found["cost-function"].outcome == "passed"
+    assert outcomes_by_kind(found)["flow"] == {"not_checkable"}
+    assert account.operations and not account.writes
