@@ -11,12 +11,11 @@ import smtplib
 import threading
 import urllib.request
 from email.message import EmailMessage
-from typing import Any
 
 from botocore.exceptions import ClientError
 from course.backend.process import Backend
 from course.backend.ses.smtp import smtp_password
-from course.checks.api import Check, run_check
+from course.checks.api import CheckResult, run_check
 from course.checks.catalog import resolve_lab
 from course.checks.context import Aws
 
@@ -29,16 +28,12 @@ from tests.backend.ses.helpers import (
     verified_address,
     verified_domain,
 )
+from tests.checks.labs.account import AccountAws, writes_since
 from tests.checks.notebook_cells import Notebook, results
 from tests.conftest import check_results
 
 SENDER, RECIPIENT, STRANGER = "no-reply@example.com", "learner@example.net", "stranger@example.org"
 MAIL_FROM = "no-reply.example.com"
-LAB = resolve_lab("08").checks
-
-
-def _by_id(check_id: str) -> Check:
-    return next(c for c in LAB if c.id == check_id)
 
 
 def _mail_from(backend: Backend, zone: str, spf: bool = True) -> None:
@@ -327,16 +322,16 @@ def test_smtp_failures_are_explained(backend: Backend, aws: Aws) -> None:
 LEARNER_DOMAIN, LEARNER_EMAIL = "ana-lab.example.org", "ana@student.example.edu"
 
 
-class AccountView(Aws):
-    """The checks' view of a real account (no flow, no mailbox: ``endpoint_url`` None), with
-    the learner's settings, whose AWS is the test's backend."""
-
-    def __init__(self, backend: Backend, email: str | None, domain: str | None) -> None:
-        super().__init__(None, prefix="ana-", email=email, domain=domain)
-        self._backend = backend
-
-    def client(self, service: str) -> Any:
-        return make_client(self._backend, service)
+def on_account(
+    lab: str, backend: Backend, email: str | None, domain: str | None
+) -> dict[str, CheckResult]:
+    """Every check of ``lab`` on the learner's account (prefix ``ana-``, their COURSE_EMAIL and
+    COURSE_DOMAIN), keyed by short id; it asserts that the checks only read there."""
+    mark = backend.api.flow_mark()
+    aws = AccountAws(backend, prefix="ana-", email=email, domain=domain)
+    results = {c.id: run_check(c, aws) for c in resolve_lab(lab).checks}
+    assert writes_since(backend, mark) == []
+    return results
 
 
 def _learner_lab(backend: Backend) -> None:
@@ -361,7 +356,7 @@ def test_on_an_account_the_learners_domain_and_address_pass_and_flow_is_not_chec
     backend: Backend,
 ) -> None:
     _learner_lab(backend)
-    found = {c.id: run_check(c, AccountView(backend, LEARNER_EMAIL, LEARNER_DOMAIN)) for c in LAB}
+    found = on_account("08", backend, LEARNER_EMAIL, LEARNER_DOMAIN)
     assert {k: r.outcome for k, r in found.items()} == {
         "domain-identity": "passed",
         "dkim-verified": "passed",
@@ -379,8 +374,7 @@ def test_on_an_account_example_com_is_not_the_learners_domain(backend: Backend) 
     _, zone = verified_domain(backend)
     _mail_from(backend, zone)
     verified_address(backend, RECIPIENT)
-    view = AccountView(backend, LEARNER_EMAIL, LEARNER_DOMAIN)
-    found = {c.id: run_check(c, view) for c in LAB}
+    found = on_account("08", backend, LEARNER_EMAIL, LEARNER_DOMAIN)
     for check_id in ("domain-identity", "dkim-verified", "mail-from", "recipient-verified"):
         assert found[check_id].outcome == "not_attempted", check_id
         assert "ana-ana" not in found[check_id].message  # domains and addresses: no prefix
@@ -390,7 +384,7 @@ def test_on_an_account_example_com_is_not_the_learners_domain(backend: Backend) 
 
 def test_on_an_account_the_learners_unverified_domain_fails(backend: Backend) -> None:
     make_client(backend, "sesv2").create_email_identity(EmailIdentity=LEARNER_DOMAIN)
-    result = run_check(_by_id("dkim-verified"), AccountView(backend, LEARNER_EMAIL, LEARNER_DOMAIN))
+    result = on_account("08", backend, LEARNER_EMAIL, LEARNER_DOMAIN)["dkim-verified"]
     assert result.outcome == "failed"
     assert f"._domainkey.{LEARNER_DOMAIN} CNAME" in result.message
 
@@ -402,7 +396,7 @@ def test_on_an_account_without_the_settings_their_checks_are_not_checkable(
     no COURSE_EMAIL: nor is the recipient's. Both at most out of the score."""
     verified_domain(backend)
     verified_address(backend, RECIPIENT)
-    found = {c.id: run_check(c, AccountView(backend, None, None)) for c in LAB}
+    found = on_account("08", backend, None, None)
     assert {r.outcome for r in found.values()} == {"not_checkable"}
     assert "COURSE_DOMAIN" in found["mail-from"].message
     assert "COURSE_EMAIL" in found["recipient-verified"].message

@@ -15,8 +15,6 @@ from email.message import EmailMessage
 from botocore.exceptions import ClientError
 from course.backend.process import Backend
 from course.backend.ses.smtp import smtp_password
-from course.checks.api import run_check
-from course.checks.catalog import resolve_lab
 from course.checks.context import Aws
 
 from tests.backend.ses.helpers import (
@@ -28,11 +26,10 @@ from tests.backend.ses.helpers import (
     simple,
     verified_domain,
 )
-from tests.checks.labs.test_lab08 import LEARNER_DOMAIN, LEARNER_EMAIL, AccountView, _smtp_user
+from tests.checks.labs.test_lab08 import _smtp_user, on_account
 from tests.conftest import check_results, make_resource
 
 SENDER = "no-reply@example.com"
-LAB = resolve_lab("09").checks
 
 
 def _send(backend: Backend, to: str, config_set: str | None = None) -> None:
@@ -440,10 +437,9 @@ def test_on_an_account_the_learners_prefixed_resources_pass_and_flow_is_not_chec
 ) -> None:
     """On a shared account the checks look for ``ana-course-events``, ``ana-ses-events`` and
     an alarm named with ``ana-``: another learner's (or unprefixed) ones do not count."""
-    view = AccountView(backend, LEARNER_EMAIL, LEARNER_DOMAIN)
     events_pipeline(backend)  # course-events -> ses-events: not the learner's names
     _alarm(backend, AlarmName="binh-ses-bounce-rate")
-    found = {c.id: run_check(c, view) for c in LAB}
+    found = on_account("09", backend, None, None)
     assert found["event-destination"].outcome == "not_attempted"
     assert "ana-course-events" in found["event-destination"].message
     assert found["bounce-alarm"].outcome == "not_attempted"
@@ -452,7 +448,7 @@ def test_on_an_account_the_learners_prefixed_resources_pass_and_flow_is_not_chec
     _destination_to(backend, "ana-course-events", "ana-ses-events")
     _alarm(backend, AlarmName="ana-ses-bounce-rate")
     grant_production(backend)
-    found = {c.id: run_check(c, view) for c in LAB}
+    found = on_account("09", backend, None, None)
     assert {k: r.outcome for k, r in found.items()} == {
         "request-complete": "not_checkable",
         "granted": "passed",
