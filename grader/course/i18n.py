@@ -1,7 +1,8 @@
 """The language the kit speaks to a student: gettext catalogues read with Babel.
 
 The language is ``COURSE_LANG`` (``en`` by default; ``vi_VN.UTF-8`` reads as ``vi``). The
-catalogue of a language is ``course/locale/<lang>/LC_MESSAGES/course.po``, read with Babel's
+catalogue of a language is ``course/locale/<lang>/LC_MESSAGES/course.po`` (with one
+``labNN.po`` per lab beside it: ``catalogue_parts``), read with Babel's
 ``read_po`` the first time a process needs it: no compiled ``.mo`` is committed, so none can
 drift from its ``.po``. Fuzzy and empty entries are left out (they fall back to English).
 
@@ -50,6 +51,14 @@ def normalise(lang: str) -> str:
 def catalogue_path(lang: str) -> Path:
     """Where the catalogue of ``lang`` is (whether or not it exists)."""
     return LOCALE_DIR / normalise(lang) / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def catalogue_parts(lang: str) -> list[Path]:
+    """The files one language's catalogue is read from: ``course.po`` (the kit's shared texts),
+    then one ``labNN.po`` per lab (its checks' texts), so translators of different labs never
+    edit the same file. A msgid in two files takes the later file's translation."""
+    folder = catalogue_path(lang).parent
+    return [folder / f"{DOMAIN}.po", *sorted(folder.glob("lab*.po"))]
 
 
 def available() -> list[str]:
@@ -132,14 +141,16 @@ def catalogue(lang: str) -> Catalogue:
     path = catalogue_path(lang)
     if lang == SOURCE_LANG or not path.exists():
         return Catalogue(lang)
-    with path.open("rb") as handle:
-        po = read_po(handle, locale=lang, domain=DOMAIN)
-    exact = {
-        m.id: m.string
-        for m in po
-        if m.id and isinstance(m.id, str) and isinstance(m.string, str) and m.string
-        if not m.fuzzy
-    }
+    exact: dict[str, str] = {}
+    for part in catalogue_parts(lang):
+        with part.open("rb") as handle:
+            po = read_po(handle, locale=lang, domain=DOMAIN)
+        exact.update(
+            (m.id, m.string)
+            for m in po
+            if m.id and isinstance(m.id, str) and isinstance(m.string, str) and m.string
+            if not m.fuzzy
+        )
     # A msgid that is nothing but placeholders would match any text: no template.
     templates = [
         t
