@@ -19,6 +19,7 @@ from course.build.translations import (
     languages,
     load,
     markdown_differences,
+    readable_text,
     source_sha,
     translation_file,
 )
@@ -77,6 +78,23 @@ def test_a_markdown_translation_keeps_its_answer_markers() -> None:
     translated = "Vì sao?\n<!-- BEGIN SOLUTION -->Vì.<!-- END SOLUTION -->"
     assert markdown_differences(english, translated) == []
     assert markdown_differences(english, "Vì sao?\nVì.") == ["the answer markers differ"]
+
+
+@pytest.mark.parametrize(
+    ("source", "readable"),
+    [
+        ("# three people\nx = 1\n", ["# three people"]),
+        (
+            "# By hand instead (uncomment and run):\n# sqs.purge_queue(QueueUrl=url)\n",
+            ["# By hand instead (uncomment and run):"],
+        ),
+        # code commented out, a block's first line included, is not text to translate
+        ('# for queue in ("a", "b"):\n#     sqs.delete_queue(QueueUrl=url(queue))\n', []),
+        ("# if reply:\n#     print(reply)\n", []),
+    ],
+)
+def test_commented_out_code_is_not_text_to_translate(source: str, readable: list[str]) -> None:
+    assert readable_text(source) == readable
 
 
 def committed_entries() -> list[tuple[str, str, Entry, str, str]]:

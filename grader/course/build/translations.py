@@ -145,13 +145,16 @@ def _has_words(text: str) -> bool:
 
 
 def _is_prose(comment: str) -> bool:
-    """A comment in words, not a line of code commented out (``# sqs.delete_queue(...)``)."""
+    """A comment in words, not a line of code commented out (``# sqs.delete_queue(...)``, or
+    the first line of a block: ``# for url in urls:``)."""
     body = comment.lstrip("#").strip()
-    try:
-        ast.parse(body)
-    except SyntaxError:
-        return _has_words(body)
-    return False
+    for code in (body, body + "\n    pass"):
+        try:
+            ast.parse(code)
+        except SyntaxError:
+            continue
+        return False
+    return _has_words(body)
 
 
 def readable_text(source: str) -> list[str]:
