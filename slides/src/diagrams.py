@@ -1,15 +1,31 @@
 """The decks' diagrams, drawn as SVG from code (no images are drawn by hand).
 
-``DIAGRAMS`` maps a name to a function returning SVG text; the build writes each one to
-``diagrams/<name>.svg`` and a deck shows it with ``![alt](diagrams/<name>.svg)``.
+``DIAGRAMS`` maps a name to a function returning SVG text; ``draw(name, lang)`` draws one with
+its labels in ``lang`` (every word a reader reads goes through ``_``; names of APIs, resources
+and parameters stay as they are). The build writes each one to ``diagrams/<name>.svg`` of each
+language's edition, and a deck shows it with ``![alt](diagrams/<name>.svg)``.
 Output is deterministic: the same source always gives the same bytes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from html import escape
+
+from course.i18n import SOURCE_LANG
+from course.i18n import _ as translate
+
+#: The language the diagram being drawn is labelled in (``draw`` sets it).
+LANGUAGE: ContextVar[str] = ContextVar("LANGUAGE", default=SOURCE_LANG)
+
+
+def _(text: str) -> str:
+    """``text`` in the language being drawn, from the kit's gettext catalogue (English when the
+    catalogue has no entry). Its entries are in ``locale/<lang>/LC_MESSAGES/labslides.po``."""
+    return translate(text, LANGUAGE.get())
+
 
 SANS = "Liberation Sans, Arial, Helvetica, sans-serif"
 MONO = "Liberation Mono, DejaVu Sans Mono, monospace"
@@ -221,7 +237,8 @@ class Timeline:
     @property
     def ticks(self) -> tuple[tuple[int, str], ...]:
         """The axis ticks, (time, label), every ``tick_step`` from 0 up to ``t_max``."""
-        return tuple((t, f"{t} {self.unit}") for t in range(0, int(self.t_max) + 1, self.tick_step))
+        unit = _(self.unit)
+        return tuple((t, f"{t} {unit}") for t in range(0, int(self.t_max) + 1, self.tick_step))
 
 
 LEFT = 190
@@ -281,25 +298,27 @@ def draw_timeline(spec: Timeline) -> str:
 
 def sqs_flow() -> str:
     """Producer → standard queue → three consumers, with receive and delete."""
-    c = Canvas("Producer, queue and consumers")
-    c.box(30, 170, 190, 100, "Producer", color=BLUE, sub="SendMessage")
+    c = Canvas(_("Producer, queue and consumers"))
+    c.box(30, 170, 190, 100, _("Producer"), color=BLUE, sub="SendMessage")
     c.rect(360, 150, 380, 140, color=ORANGE)
-    c.text(550, 180, "queue  lab-standard-queue", size=19, weight="bold")
+    c.text(550, 180, _("queue") + "  lab-standard-queue", size=19, weight="bold")
     for i in range(5):
         c.rect(382 + i * 70, 200, 58, 58, color=ORANGE, fill="#ffffff", rx=6)
         c.text(411 + i * 70, 236, f"m{5 - i}", size=18, mono=True)
-    c.text(550, 318, "kept until deleted or retention ends (default 4 days)", size=16, fill=MUTED)
-    c.arrow([(220, 220), (356, 220)], color=BLUE, label="send", size=17)
+    c.text(
+        550, 318, _("kept until deleted or retention ends (default 4 days)"), size=16, fill=MUTED
+    )
+    c.arrow([(220, 220), (356, 220)], color=BLUE, label=_("send"), size=17)
     for i, y in enumerate((40, 170, 300)):
-        c.box(930, y, 200, 86, f"Consumer {i + 1}", color=GREEN)
+        c.box(930, y, 200, 86, _("Consumer {number}").format(number=i + 1), color=GREEN)
         c.arrow([(742, 200 + (i - 1) * 20), (926, y + 28)], color=GREEN)
         c.arrow([(926, y + 62), (744, 226 + (i - 1) * 20)], color=RED, dashed=True)
     c.arrow([(600, 410), (660, 410)], color=GREEN)
-    c.text(672, 416, "ReceiveMessage: up to 10 messages", size=17, fill=GREEN, anchor="start")
+    c.text(672, 416, _("ReceiveMessage: up to 10 messages"), size=17, fill=GREEN, anchor="start")
     c.arrow([(600, 442), (660, 442)], color=RED, dashed=True)
-    c.text(672, 448, "DeleteMessage(ReceiptHandle) when done", size=17, fill=RED, anchor="start")
-    c.text(30, 416, "Decoupled: the producer never waits", size=17, fill=MUTED, anchor="start")
-    c.text(30, 442, "for a consumer, nor knows how many.", size=17, fill=MUTED, anchor="start")
+    c.text(672, 448, _("DeleteMessage(ReceiptHandle) when done"), size=17, fill=RED, anchor="start")
+    c.text(30, 416, _("Decoupled: the producer never waits"), size=17, fill=MUTED, anchor="start")
+    c.text(30, 442, _("for a consumer, nor knows how many."), size=17, fill=MUTED, anchor="start")
     return c.render()
 
 
@@ -307,26 +326,26 @@ def visibility_short() -> str:
     """Timeline: VisibilityTimeout 10 s with a 10-minute job: video A processed three times."""
     return draw_timeline(
         Timeline(
-            title="VisibilityTimeout = 10 s, each video takes ~10 min",
-            lanes=("video A", "Consumer 1", "Consumer 2", "Consumer 3"),
+            title=_("VisibilityTimeout = 10 s, each video takes ~10 min"),
+            lanes=(_("video A"), _("Consumer 1"), _("Consumer 2"), _("Consumer 3")),
             t_max=40,
             tick_step=10,
             unit="s",
             bars=(
-                Bar(0, 0, 10, "invisible", MUTED, dashed=True),
-                Bar(0, 10, 20, "invisible", MUTED, dashed=True),
-                Bar(0, 20, 30, "invisible", MUTED, dashed=True),
-                Bar(0, 30, 40, "visible again…", ORANGE),
-                Bar(1, 0, 40, "processing video A … until 10:00", GREEN),
-                Bar(2, 10, 40, "video A again (duplicate work)", RED),
-                Bar(3, 20, 40, "video A a third time", RED),
+                Bar(0, 0, 10, _("invisible"), MUTED, dashed=True),
+                Bar(0, 10, 20, _("invisible"), MUTED, dashed=True),
+                Bar(0, 20, 30, _("invisible"), MUTED, dashed=True),
+                Bar(0, 30, 40, _("visible again…"), ORANGE),
+                Bar(1, 0, 40, _("processing video A … until 10:00"), GREEN),
+                Bar(2, 10, 40, _("video A again (duplicate work)"), RED),
+                Bar(3, 20, 40, _("video A a third time"), RED),
             ),
             marks=(
-                Mark(1, 0, "receive A (count 1)", GREEN),
-                Mark(2, 10, "receive A (count 2)", RED),
-                Mark(3, 20, "receive A (count 3)", RED),
+                Mark(1, 0, _("receive A (count 1)"), GREEN),
+                Mark(2, 10, _("receive A (count 2)"), RED),
+                Mark(3, 20, _("receive A (count 3)"), RED),
             ),
-            caption="Videos B and C wait in the queue while three consumers encode video A.",
+            caption=_("Videos B and C wait in the queue while three consumers encode video A."),
             caption_color=RED,
         )
     )
@@ -336,25 +355,27 @@ def visibility_long() -> str:
     """Timeline: VisibilityTimeout 900 s: three consumers get three different videos."""
     return draw_timeline(
         Timeline(
-            title="VisibilityTimeout = 900 s (longer than the 10-minute job)",
-            lanes=("queue", "Consumer 1", "Consumer 2", "Consumer 3"),
+            title=_("VisibilityTimeout = 900 s (longer than the 10-minute job)"),
+            lanes=(_("queue"), _("Consumer 1"), _("Consumer 2"), _("Consumer 3")),
             t_max=16,
             tick_step=5,
             unit="min",
             bars=(
-                Bar(0, 0, 10.4, "A, B, C in flight: invisible to everyone else", MUTED, True),
-                Bar(0, 10.4, 16, "empty", LINE),
-                Bar(1, 0, 10, "video A", GREEN),
-                Bar(2, 0.2, 10.2, "video B", GREEN),
-                Bar(3, 0.4, 10.4, "video C", GREEN),
+                Bar(0, 0, 10.4, _("A, B, C in flight: invisible to everyone else"), MUTED, True),
+                Bar(0, 10.4, 16, _("empty"), LINE),
+                Bar(1, 0, 10, _("video A"), GREEN),
+                Bar(2, 0.2, 10.2, _("video B"), GREEN),
+                Bar(3, 0.4, 10.4, _("video C"), GREEN),
             ),
             marks=(
                 Mark(1, 10, "DeleteMessage A", RED),
                 Mark(2, 10.2, "DeleteMessage B", RED),
                 Mark(3, 10.4, "DeleteMessage C", RED),
-                Mark(0, 15, "timeout would end here", MUTED),
+                Mark(0, 15, _("timeout would end here"), MUTED),
             ),
-            caption="Job length unknown? Keep extending it: ChangeMessageVisibility (a heartbeat).",
+            caption=_(
+                "Job length unknown? Keep extending it: ChangeMessageVisibility (a heartbeat)."
+            ),
             caption_color=GREEN,
         )
     )
@@ -367,7 +388,7 @@ def polling_timeline(
     return draw_timeline(
         Timeline(
             title=title,
-            lanes=("producer", "consumer"),
+            lanes=(_("producer"), _("consumer")),
             t_max=20,
             tick_step=5,
             unit="s",
@@ -382,10 +403,10 @@ def polling_timeline(
 def polling_wait0() -> str:
     """Timeline: short polling (WaitTimeSeconds 0), one poll a second."""
     return polling_timeline(
-        "ReceiveMessageWaitTimeSeconds = 0 (short polling), polling once a second",
+        _("ReceiveMessageWaitTimeSeconds = 0 (short polling), polling once a second"),
         tuple(Bar(1, t, t + 0.25, "", GREEN if t == 7 else MUTED) for t in range(20)),
-        (Mark(1, 0, "empty answer at once", MUTED), Mark(1, 7, "1 message", GREEN)),
-        "20 requests in 20 s, 19 of them empty, and each one is billed.",
+        (Mark(1, 0, _("empty answer at once"), MUTED), Mark(1, 7, _("1 message"), GREEN)),
+        _("20 requests in 20 s, 19 of them empty, and each one is billed."),
         RED,
     )
 
@@ -393,37 +414,39 @@ def polling_wait0() -> str:
 def polling_wait10() -> str:
     """Timeline: long polling (WaitTimeSeconds 10) returns early when a message arrives."""
     return polling_timeline(
-        "ReceiveMessageWaitTimeSeconds = 10 (long polling)",
+        _("ReceiveMessageWaitTimeSeconds = 10 (long polling)"),
         (
-            Bar(1, 0, 6.5, "request 1 waits…", GREEN),
-            Bar(1, 6.6, 16.6, "request 2: empty after 10 s", MUTED),
-            Bar(1, 16.7, 20, "request 3…", LINE),
+            Bar(1, 0, 6.5, _("request 1 waits…"), GREEN),
+            Bar(1, 6.6, 16.6, _("request 2: empty after 10 s"), MUTED),
+            Bar(1, 16.7, 20, _("request 3…"), LINE),
         ),
-        (Mark(1, 6.5, "returned at once", GREEN),),
-        "3 requests in 20 s; the message is still returned at once. Max wait: 20 s.",
+        (Mark(1, 6.5, _("returned at once"), GREEN),),
+        _("3 requests in 20 s; the message is still returned at once. Max wait: 20 s."),
         GREEN,
     )
 
 
 def dlq_redrive() -> str:
     """Main queue, maxReceiveCount 5, the move to the dead-letter queue and the redrive back."""
-    c = Canvas("Dead-letter queue and redrive")
+    c = Canvas(_("Dead-letter queue and redrive"))
     c.box(40, 60, 330, 120, "main-queue", color=ORANGE, sub="RedrivePolicy:\nmaxReceiveCount 5")
-    c.box(790, 60, 330, 120, "dead-letter-queue", color=RED, sub="same MessageId,\ncount 6, 7, …")
-    c.box(40, 300, 330, 100, "Consumer (keeps failing)", color=GREEN, size=19)
-    c.arrow([(150, 182), (150, 296)], color=GREEN, label="receive 1…5", label_at=(80, 245))
+    c.box(
+        790, 60, 330, 120, "dead-letter-queue", color=RED, sub=_("same MessageId,\ncount 6, 7, …")
+    )
+    c.box(40, 300, 330, 100, _("Consumer (keeps failing)"), color=GREEN, size=19)
+    c.arrow([(150, 182), (150, 296)], color=GREEN, label=_("receive 1…5"), label_at=(80, 245))
     c.arrow([(260, 296), (260, 184)], color=MUTED, dashed=True)
-    c.text(270, 245, "no delete:\nvisible again", size=15, fill=MUTED, anchor="start")
+    c.text(270, 245, _("no delete:\nvisible again"), size=15, fill=MUTED, anchor="start")
     c.arrow(
         [(372, 100), (786, 100)],
         color=RED,
-        label="receive attempt 6 > maxReceiveCount: SQS moves it",
+        label=_("receive attempt 6 > maxReceiveCount: SQS moves it"),
     )
     c.arrow(
         [(786, 150), (372, 150)],
         color=BLUE,
         dashed=True,
-        label="redrive: StartMessageMoveTask",
+        label=_("redrive: StartMessageMoveTask"),
         label_at=(580, 178),
     )
     c.box(
@@ -431,15 +454,18 @@ def dlq_redrive() -> str:
         300,
         330,
         100,
-        "Inspect, fix, then",
+        _("Inspect, fix, then"),
         color=MUTED,
-        sub="redrive, or process\nand DeleteMessage",
+        sub=_("redrive, or process\nand DeleteMessage"),
     )
     c.arrow([(955, 182), (955, 296)], color=MUTED)
     c.text(
         580,
         445,
-        "ApproximateReceiveCount is not reset by the move; standard queues keep the enqueue time.",
+        _(
+            "ApproximateReceiveCount is not reset by the move; "
+            "standard queues keep the enqueue time."
+        ),
         size=17,
         fill=RED,
     )
@@ -448,35 +474,35 @@ def dlq_redrive() -> str:
 
 def fifo_groups() -> str:
     """FIFO queue: order per message group, dedup window, a group blocked while in flight."""
-    c = Canvas("FIFO queue: message groups and deduplication")
+    c = Canvas(_("FIFO queue: message groups and deduplication"))
     c.text(
         580,
         32,
-        "orders.fifo: ordered per MessageGroupId, deduplicated for 5 minutes",
+        _("orders.fifo: ordered per MessageGroupId, deduplicated for 5 minutes"),
         size=22,
         weight="bold",
     )
-    c.box(30, 90, 170, 80, "Producer", color=BLUE)
+    c.box(30, 90, 170, 80, _("Producer"), color=BLUE)
     c.rect(300, 70, 480, 260, color=ORANGE)
-    c.text(540, 100, "group customer-1", size=17, weight="bold")
-    c.text(540, 220, "group customer-2", size=17, weight="bold")
+    c.text(540, 100, _("group") + " customer-1", size=17, weight="bold")
+    c.text(540, 220, _("group") + " customer-2", size=17, weight="bold")
     for group, top in ((1, 115), (2, 235)):
         for i in range(3):
             color = MUTED if (group, i) == (1, 0) else ORANGE  # c1-o1 is in flight
             c.rect(330 + i * 145, top, 125, 56, color=color, fill="#ffffff", rx=6)
             c.text(392 + i * 145, top + 35, f"c{group}-o{i + 1}", size=17, mono=True)
-    c.text(392, 192, "in flight", size=14, fill=MUTED)
+    c.text(392, 192, _("in flight"), size=14, fill=MUTED)
     c.arrow([(202, 130), (296, 130)], color=BLUE)
-    c.box(30, 230, 170, 80, "duplicate\nc2-o1", color=RED, size=17)
-    c.arrow([(202, 270), (296, 270)], color=RED, label="dropped", label_at=(250, 305))
-    c.box(890, 80, 250, 100, "Consumer X", color=GREEN, sub="has c1-o1;\nc1-o2 waits")
-    c.box(890, 220, 250, 100, "Consumer Y", color=GREEN, sub="gets c2-o1,\nthen c2-o2")
+    c.box(30, 230, 170, 80, _("duplicate") + "\nc2-o1", color=RED, size=17)
+    c.arrow([(202, 270), (296, 270)], color=RED, label=_("dropped"), label_at=(250, 305))
+    c.box(890, 80, 250, 100, _("Consumer X"), color=GREEN, sub=_("has c1-o1;\nc1-o2 waits"))
+    c.box(890, 220, 250, 100, _("Consumer Y"), color=GREEN, sub=_("gets c2-o1,\nthen c2-o2"))
     c.arrow([(782, 143), (886, 130)], color=MUTED, dashed=True)
     c.arrow([(782, 263), (886, 270)], color=GREEN)
     c.text(
         580,
         385,
-        "Receiving does not delete: every FIFO message still needs DeleteMessage.",
+        _("Receiving does not delete: every FIFO message still needs DeleteMessage."),
         size=19,
         fill=RED,
         weight="bold",
@@ -484,7 +510,10 @@ def fifo_groups() -> str:
     c.text(
         580,
         420,
-        "300 calls/s per action, 3,000 messages/s in batches of 10 (more in high-throughput mode)",
+        _(
+            "300 calls/s per action, 3,000 messages/s in batches of 10 "
+            "(more in high-throughput mode)"
+        ),
         size=17,
         fill=MUTED,
     )
@@ -493,26 +522,28 @@ def fifo_groups() -> str:
 
 def sqs_lambda() -> str:
     """SQS triggers Lambda through an event source mapping with partial batch failures."""
-    c = Canvas("SQS triggers Lambda")
-    c.text(580, 32, "etl-queue triggers etl-worker: partial batch failures", size=22, weight="bold")
-    c.box(30, 70, 220, 110, "etl-queue", color=ORANGE, sub="RedrivePolicy\n→ a DLQ")
+    c = Canvas(_("SQS triggers Lambda"))
+    c.text(
+        580, 32, _("etl-queue triggers etl-worker: partial batch failures"), size=22, weight="bold"
+    )
+    c.box(30, 70, 220, 110, "etl-queue", color=ORANGE, sub=_("RedrivePolicy\n→ a DLQ"))
     c.box(
         380,
         70,
         300,
         110,
-        "event source mapping",
+        _("event source mapping"),
         color=MUTED,
         sub="BatchSize 5\nReportBatchItemFailures",
         size=19,
     )
-    c.box(820, 70, 310, 110, "etl-worker", color=PURPLE, sub="Lambda (Python)")
-    c.arrow([(252, 125), (376, 125)], color=MUTED, label="Lambda polls", size=15)
-    c.arrow([(682, 125), (816, 125)], color=PURPLE, label="batch of 5", size=15)
+    c.box(820, 70, 310, 110, "etl-worker", color=PURPLE, sub=_("Lambda (Python)"))
+    c.arrow([(252, 125), (376, 125)], color=MUTED, label=_("Lambda polls"), size=15)
+    c.arrow([(682, 125), (816, 125)], color=PURPLE, label=_("batch of 5"), size=15)
     c.arrow(
         [(975, 182), (975, 250), (600, 250), (600, 184)],
         color=PURPLE,
-        label='returns {"batchItemFailures": [{"itemIdentifier": "<bad id>"}]}',
+        label=_("returns") + ' {"batchItemFailures": [{"itemIdentifier": "<bad id>"}]}',
         label_at=(790, 280),
         mono=True,
         size=14,
@@ -520,16 +551,16 @@ def sqs_lambda() -> str:
     c.arrow(
         [(460, 184), (460, 250), (190, 250), (190, 184)],
         color=GREEN,
-        label="the 4 good records are deleted",
+        label=_("the 4 good records are deleted"),
         label_at=(325, 240),
         size=15,
     )
-    c.box(30, 340, 220, 80, "dead-letter queue", color=RED, size=18)
+    c.box(30, 340, 220, 80, _("dead-letter queue"), color=RED, size=18)
     c.arrow([(80, 182), (80, 336)], color=RED, dashed=True)
     c.text(
         280,
         372,
-        "the bad record becomes visible again after the visibility timeout,",
+        _("the bad record becomes visible again after the visibility timeout,"),
         size=17,
         anchor="start",
         fill=RED,
@@ -537,7 +568,7 @@ def sqs_lambda() -> str:
     c.text(
         280,
         398,
-        "fails again, and after maxReceiveCount receives it moves to the DLQ",
+        _("fails again, and after maxReceiveCount receives it moves to the DLQ"),
         size=17,
         anchor="start",
         fill=RED,
@@ -550,16 +581,16 @@ def sqs_lambda() -> str:
 
 def sns_fanout() -> str:
     """Publish once to a topic; every subscription gets a copy."""
-    c = Canvas("SNS fan-out")
-    c.box(30, 180, 190, 100, "Publisher", color=BLUE, sub="Publish")
-    c.box(340, 170, 240, 120, "SNS topic", color=PURPLE, sub="course-topic")
+    c = Canvas(_("SNS fan-out"))
+    c.box(30, 180, 190, 100, _("Publisher"), color=BLUE, sub="Publish")
+    c.box(340, 170, 240, 120, _("SNS topic"), color=PURPLE, sub="course-topic")
     c.arrow([(222, 230), (336, 230)], color=BLUE)
     targets = (
-        ("Email", "PendingConfirmation\nuntil confirmed", TEAL),
-        ("SQS queue", "needs a queue policy", ORANGE),
-        ("Lambda function", "needs AddPermission", PURPLE),
-        ("HTTP(S) endpoint", "", BLUE),
-        ("SMS / mobile push", "", MUTED),
+        (_("Email"), _("PendingConfirmation\nuntil confirmed"), TEAL),
+        ("SQS queue", _("needs a queue policy"), ORANGE),
+        ("Lambda function", _("needs AddPermission"), PURPLE),
+        (_("HTTP(S) endpoint"), "", BLUE),
+        (_("SMS / mobile push"), "", MUTED),
     )
     for i, (name, sub, color) in enumerate(targets):
         y = 20 + i * 86
@@ -568,7 +599,7 @@ def sns_fanout() -> str:
     c.text(
         320,
         430,
-        "One Publish, one copy per subscription: push, not poll.",
+        _("One Publish, one copy per subscription: push, not poll."),
         size=18,
         fill=MUTED,
     )
@@ -577,26 +608,26 @@ def sns_fanout() -> str:
 
 def sns_filter() -> str:
     """Fan-out with subscription filter policies to Lambda and SQS."""
-    c = Canvas("SNS subscription filter policies")
-    messages = (("sendTo = SQS", ORANGE), ("sendTo = LAMBDA", PURPLE), ("(no sendTo)", MUTED))
+    c = Canvas(_("SNS subscription filter policies"))
+    messages = (("sendTo = SQS", ORANGE), ("sendTo = LAMBDA", PURPLE), (_("(no sendTo)"), MUTED))
     for i, (label, color) in enumerate(messages):
         c.box(20, 60 + i * 120, 210, 70, label, color=color, size=18, sub="Publish")
         c.arrow([(232, 95 + i * 120), (326, 215)], color=color, width=2)
-    c.box(330, 160, 200, 110, "filter-topic", color=PURPLE, sub="SNS topic", size=19)
+    c.box(330, 160, 200, 110, "filter-topic", color=PURPLE, sub=_("SNS topic"), size=19)
     for top, color, send_to in ((40, PURPLE, "LAMBDA"), (270, ORANGE, "SQS")):
         c.rect(600, top, 250, 120, color=color, dashed=True)
-        c.text(725, top + 32, "subscription filter", size=15, fill=MUTED)
+        c.text(725, top + 32, _("subscription filter"), size=15, fill=MUTED)
         c.text(725, top + 70, f'{{"sendTo":["{send_to}"]}}', size=15, mono=True)
     c.arrow([(532, 200), (596, 100)], color=PURPLE)
     c.arrow([(532, 230), (596, 330)], color=ORANGE)
-    c.box(920, 40, 220, 120, "sns-printer", color=PURPLE, sub="Lambda\n+ AddPermission")
-    c.box(920, 270, 220, 120, "filtered-queue", color=ORANGE, sub="SQS\n+ queue policy")
+    c.box(920, 40, 220, 120, "sns-printer", color=PURPLE, sub=_("Lambda\n+ AddPermission"))
+    c.box(920, 270, 220, 120, "filtered-queue", color=ORANGE, sub=_("SQS\n+ queue policy"))
     c.arrow([(852, 100), (916, 100)], color=PURPLE)
     c.arrow([(852, 330), (916, 330)], color=ORANGE)
     c.text(
         580,
         440,
-        "A message that matches no policy is delivered to neither. SQS alone cannot filter.",
+        _("A message that matches no policy is delivered to neither. SQS alone cannot filter."),
         size=17,
         fill=RED,
     )
@@ -608,7 +639,7 @@ def sns_filter() -> str:
 
 def ses_modes() -> str:
     """SES sandbox versus production access."""
-    c = Canvas("SES sandbox versus production")
+    c = Canvas(_("SES sandbox versus production"))
 
     def panel(x: float, w: float, color: str, fill: str, title: str, sender: str) -> None:
         """A framed half of the diagram, its title and the verified sender in its corner."""
@@ -617,10 +648,17 @@ def ses_modes() -> str:
         c.box(x + 20, 90, 200, 80, "no-reply@\nexample.com", color=TEAL, size=17)
         c.text(x + 120, 190, sender, size=15, fill=MUTED)
 
-    panel(20, 550, ORANGE, "#fffbeb", "Sandbox (every new account, per region)", "sender: verified")
+    panel(
+        20,
+        550,
+        ORANGE,
+        "#fffbeb",
+        _("Sandbox (every new account, per region)"),
+        _("sender: verified"),
+    )
     rows = (
-        ("learner@example.net", "verified: delivered", GREEN),
-        ("success@simulator.\namazonses.com", "simulator: allowed", GREEN),
+        ("learner@example.net", _("verified: delivered"), GREEN),
+        ("success@simulator.\namazonses.com", _("simulator: allowed"), GREEN),
         ("stranger@example.org", "MessageRejected", RED),
     )
     for i, (addr, verdict, color) in enumerate(rows):
@@ -631,39 +669,48 @@ def ses_modes() -> str:
     c.text(
         295,
         405,
-        "200 messages per 24 h · 1 message per second",
+        _("200 messages per 24 h · 1 message per second"),
         size=18,
         weight="bold",
         fill=ORANGE,
     )
-    panel(600, 540, GREEN, "#f0fdf4", "Production access (after review)", "sender: still verified")
-    c.box(900, 115, 220, 70, "any recipient", color=GREEN, size=18)
+    panel(
+        600,
+        540,
+        GREEN,
+        "#f0fdf4",
+        _("Production access (after review)"),
+        _("sender: still verified"),
+    )
+    c.box(900, 115, 220, 70, _("any recipient"), color=GREEN, size=18)
     c.arrow([(822, 130), (896, 150)], color=GREEN)
     c.text(
         870,
         260,
-        "PutAccountDetails: who receives it, what is sent,\n"
-        "how to unsubscribe, bounces and complaints",
+        _(
+            "PutAccountDetails: who receives it, what is sent,\n"
+            "how to unsubscribe, bounces and complaints"
+        ),
         size=15,
         fill=INK,
     )
     c.text(
         870,
         345,
-        "quotas per account: GetAccount\nwatch bounce and complaint rates",
+        _("quotas per account: GetAccount\nwatch bounce and complaint rates"),
         size=16,
         fill=MUTED,
     )
-    c.text(870, 405, "quota and rate vary by account", size=18, weight="bold", fill=GREEN)
+    c.text(870, 405, _("quota and rate vary by account"), size=18, weight="bold", fill=GREEN)
     return c.render()
 
 
 def ses_dns() -> str:
     """Domain identity records: Easy DKIM CNAMEs, custom MAIL FROM MX and SPF."""
-    c = Canvas("SES domain identity and its DNS records")
-    c.box(30, 160, 240, 120, "example.com", color=TEAL, sub="domain identity\nEasy DKIM")
+    c = Canvas(_("SES domain identity and its DNS records"))
+    c.box(30, 160, 240, 120, "example.com", color=TEAL, sub=_("domain identity\nEasy DKIM"))
     c.rect(380, 20, 760, 400, color=BLUE, fill="#f8fafc")
-    c.text(760, 52, "Route 53 hosted zone example.com", size=19, weight="bold")
+    c.text(760, 52, _("Route 53 hosted zone") + " example.com", size=19, weight="bold")
     records = (
         ("CNAME", "<token1>._domainkey.example.com", "<token1>.dkim.amazonses.com", BLUE),
         ("CNAME", "<token2>._domainkey.example.com", "<token2>.dkim.amazonses.com", BLUE),
@@ -677,14 +724,17 @@ def ses_dns() -> str:
         c.text(420, y + 31, kind, size=16, weight="bold", anchor="start", fill=color)
         c.text(500, y + 22, name, size=14, mono=True, anchor="start")
         c.text(500, y + 42, "→ " + value, size=14, mono=True, anchor="start", fill=MUTED)
-    c.arrow([(272, 200), (396, 170)], color=BLUE, label="DKIM: signs mail", label_at=(150, 140))
+    c.arrow([(272, 200), (396, 170)], color=BLUE, label=_("DKIM: signs mail"), label_at=(150, 140))
     c.arrow(
-        [(272, 250), (396, 330)], color=ORANGE, label="MAIL FROM: bounces, SPF", label_at=(150, 312)
+        [(272, 250), (396, 330)],
+        color=ORANGE,
+        label=_("MAIL FROM: bounces, SPF"),
+        label_at=(150, 312),
     )
     c.text(
         760,
         405,
-        "SES polls DNS: DKIM status turns SUCCESS once the CNAMEs resolve",
+        _("SES polls DNS: DKIM status turns SUCCESS once the CNAMEs resolve"),
         size=16,
         fill=MUTED,
     )
@@ -693,18 +743,24 @@ def ses_dns() -> str:
 
 def ses_events() -> str:
     """Reputation monitoring: configuration set → SNS → SQS → bounce rate → alarm."""
-    c = Canvas("SES events to a queue")
+    c = Canvas(_("SES events to a queue"))
     c.box(20, 170, 180, 100, "SendEmail", color=TEAL, sub="ConfigurationSet\ncourse-events")
     c.box(
-        260, 170, 190, 100, "course-events", color=TEAL, sub="event destination\nBOUNCE, COMPLAINT"
+        260,
+        170,
+        190,
+        100,
+        "course-events",
+        color=TEAL,
+        sub=_("event destination") + "\nBOUNCE, COMPLAINT",
     )
-    c.box(510, 170, 180, 100, "ses-events", color=PURPLE, sub="SNS topic")
+    c.box(510, 170, 180, 100, "ses-events", color=PURPLE, sub=_("SNS topic"))
     c.box(750, 170, 190, 100, "ses-events-queue", color=ORANGE, sub="SQS", size=18)
-    c.box(990, 170, 150, 100, "you", color=GREEN, sub="bounce rate\n+ alarm")
+    c.box(990, 170, 150, 100, _("you"), color=GREEN, sub=_("bounce rate\n+ alarm"))
     for x1, x2 in ((202, 256), (452, 506), (692, 746), (942, 986)):
         c.arrow([(x1, 220), (x2, 220)], color=MUTED)
     c.text(
-        20, 60, "Mailbox simulator (no reputation cost):", size=17, weight="bold", anchor="start"
+        20, 60, _("Mailbox simulator (no reputation cost):"), size=17, weight="bold", anchor="start"
     )
     c.text(20, 90, "success@simulator.amazonses.com", size=15, mono=True, anchor="start")
     c.text(20, 115, "bounce@simulator.amazonses.com", size=15, mono=True, anchor="start")
@@ -713,13 +769,19 @@ def ses_events() -> str:
     c.text(
         580,
         340,
-        "bounce rate = bounces / messages sent   ·   complaint rate = complaints / messages sent",
+        _(
+            "bounce rate = bounces / messages sent   ·   "
+            "complaint rate = complaints / messages sent"
+        ),
         size=18,
     )
     c.text(
         580,
         390,
-        "AWS reviews an account at 5 % bounces or 0.1 % complaints, and may pause sending higher.",
+        _(
+            "AWS reviews an account at 5 % bounces or 0.1 % complaints, "
+            "and may pause sending higher."
+        ),
         size=17,
         fill=RED,
     )
@@ -731,7 +793,7 @@ def ses_events() -> str:
 
 def kit_overview() -> str:
     """How the kit fits together: notebook, backend, check() and course grade."""
-    c = Canvas("The course kit")
+    c = Canvas(_("The course kit"))
     c.box(
         30,
         60,
@@ -739,7 +801,7 @@ def kit_overview() -> str:
         110,
         "labs/NN-topic.ipynb",
         color=BLUE,
-        sub="your notebook:\nplain boto3",
+        sub=_("your notebook:\nplain boto3"),
         size=19,
     )
     c.box(
@@ -747,9 +809,9 @@ def kit_overview() -> str:
         60,
         320,
         110,
-        "local backend (default)",
+        _("local backend (default)"),
         color=ORANGE,
-        sub="moto server + the kit's\nadditions; records every call",
+        sub=_("moto server + the kit's\nadditions; records every call"),
         size=19,
     )
     c.box(
@@ -757,30 +819,30 @@ def kit_overview() -> str:
         60,
         250,
         110,
-        "real AWS account",
+        _("real AWS account"),
         color=MUTED,
-        sub="on request, with a\nname prefix",
+        sub=_("on request, with a\nname prefix"),
         size=19,
         dashed=True,
     )
-    c.arrow([(292, 115), (426, 115)], color=BLUE, label="API calls", size=15)
+    c.arrow([(292, 115), (426, 115)], color=BLUE, label=_("API calls"), size=15)
     c.arrow(
         [(200, 58), (200, 24), (1005, 24), (1005, 56)],
         color=MUTED,
         dashed=True,
-        label="or, on request",
+        label=_("or, on request"),
         label_at=(600, 18),
         size=15,
     )
-    c.box(30, 290, 260, 110, 'check("04")', color=GREEN, sub="in a notebook cell:\nfeedback now")
+    c.box(30, 290, 260, 110, 'check("04")', color=GREEN, sub=_("in a notebook cell:\nfeedback now"))
     c.box(
         430,
         290,
         320,
         110,
-        "the lab's checks",
+        _("the lab's checks"),
         color=GREEN,
-        sub="state + recorded flow\nid, points, hint",
+        sub=_("state + recorded flow\nid, points, hint"),
     )
     c.box(
         880,
@@ -789,14 +851,20 @@ def kit_overview() -> str:
         110,
         "course grade",
         color=PURPLE,
-        sub="fresh backend per\nsubmission; reports",
+        sub=_("fresh backend per\nsubmission; reports"),
     )
     c.arrow([(160, 172), (160, 286)], color=GREEN)
     c.arrow([(292, 345), (426, 345)], color=GREEN)
     c.arrow([(876, 345), (752, 345)], color=PURPLE)
-    c.arrow([(590, 286), (590, 172)], color=GREEN, dashed=True, label="read", label_at=(620, 235))
+    c.arrow(
+        [(590, 286), (590, 172)], color=GREEN, dashed=True, label=_("read"), label_at=(620, 235)
+    )
     c.text(
-        580, 445, "passed · failed (why) · not attempted · not checkable here", size=18, fill=MUTED
+        580,
+        445,
+        _("passed · failed (why) · not attempted · not checkable here"),
+        size=18,
+        fill=MUTED,
     )
     return c.render()
 
@@ -817,3 +885,12 @@ DIAGRAMS: dict[str, Callable[[], str]] = {
     "ses-dns-records": ses_dns,
     "ses-events": ses_events,
 }
+
+
+def draw(name: str, lang: str = SOURCE_LANG) -> str:
+    """The SVG of diagram ``name`` (a key of ``DIAGRAMS``), labelled in ``lang``."""
+    token = LANGUAGE.set(lang)
+    try:
+        return DIAGRAMS[name]()
+    finally:
+        LANGUAGE.reset(token)
