@@ -8,9 +8,10 @@ is adding it here.
 
 from __future__ import annotations
 
+import nbformat
 import pytest
 from course.build.check_texts import check_texts
-from course.build.translations import status
+from course.build.translations import Entry, coverage, status
 from course.checks.catalog import all_labs
 from course.i18n import _ as translate
 from course.i18n import catalogue
@@ -19,7 +20,7 @@ from tests.i18n.conftest import ROOT
 
 LANG = "vi"
 #: Labs whose Vietnamese edition is finished: nothing of them may be left in English.
-COMPLETE = {"00", "01"}
+COMPLETE = {"00", "01", "02", "03"}
 #: The texts every lab's check() and feedback show, whatever the lab.
 SHARED = [
     "passed",
@@ -38,9 +39,9 @@ COVERAGE = {c.notebook[:2]: c for c in status(ROOT, LANG)}
 LABS = {lab.id: lab for lab in all_labs()}
 
 
-def untranslated_texts(lab_id: str) -> list[str]:
+def untranslated_texts(lab_id: str, lang: str = LANG) -> list[str]:
     """The lab's check texts the catalogue lacks (exact msgids: templates included as such)."""
-    known = catalogue(LANG)
+    known = catalogue(lang)
     return [t for t in check_texts(LABS[lab_id]) if known.get(t) is None]
 
 
@@ -65,6 +66,13 @@ def test_the_shared_texts_are_translated() -> None:
 
 
 def test_the_missing_list_is_honest() -> None:
-    """The count sees a lab not yet translated, and a stale cell counts as missing."""
-    assert COVERAGE["02"].missing, "lab 02 has no translation yet: its cells are missing"
-    assert untranslated_texts("02"), "lab 02's check texts are not in the catalogue yet"
+    """The count sees a notebook without translations and check texts without entries, and a
+    stale cell counts as untranslated (lab 02 read with no translation, and with a stale one)."""
+    solution = nbformat.read(ROOT / "solutions" / "02-visibility-timeout.ipynb", as_version=4)
+    bare = coverage(solution, {}, "02-visibility-timeout.ipynb")
+    assert bare.missing and not bare.translated, "no translation: every cell is missing"
+    first = bare.missing[0]
+    old = coverage(solution, {first: Entry("0" * 64, "cũ")}, "02-visibility-timeout.ipynb")
+    assert old.stale == [first] and old.untranslated == bare.untranslated
+    # a language without a catalogue lacks every check text
+    assert untranslated_texts("02", "xx") == check_texts(LABS["02"]) != []
