@@ -310,7 +310,7 @@ def sqs_flow() -> str:
     )
     c.arrow([(220, 220), (356, 220)], color=BLUE, label=_("send"), size=17)
     for i, y in enumerate((40, 170, 300)):
-        c.box(930, y, 200, 86, _("Consumer {number}").format(number=i + 1), color=GREEN)
+        c.box(930, y, 200, 86, _("Consumer") + f" {i + 1}", color=GREEN)
         c.arrow([(742, 200 + (i - 1) * 20), (926, y + 28)], color=GREEN)
         c.arrow([(926, y + 62), (744, 226 + (i - 1) * 20)], color=RED, dashed=True)
     c.arrow([(600, 410), (660, 410)], color=GREEN)
@@ -587,8 +587,8 @@ def sns_fanout() -> str:
     c.arrow([(222, 230), (336, 230)], color=BLUE)
     targets = (
         (_("Email"), _("PendingConfirmation\nuntil confirmed"), TEAL),
-        ("SQS queue", _("needs a queue policy"), ORANGE),
-        ("Lambda function", _("needs AddPermission"), PURPLE),
+        (_("SQS queue"), _("needs a queue policy"), ORANGE),
+        (_("Lambda function"), _("needs AddPermission"), PURPLE),
         (_("HTTP(S) endpoint"), "", BLUE),
         (_("SMS / mobile push"), "", MUTED),
     )

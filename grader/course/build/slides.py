@@ -271,11 +271,9 @@ def relative_index(lang: str) -> str:
     return "index.html" if lang == SOURCE_LANG else f"{lang}/index.html"
 
 
-def build_language(
-    slides_dir: Path, src_dir: Path, out_dir: Path, lang: str, langs: Sequence[str] = ()
-) -> list[Deck]:
-    """Build the ``lang`` edition into ``out_dir`` (decks, index, diagrams, assets); return its
-    decks. ``langs`` are the editions built beside it, which its index links to."""
+def build_language(slides_dir: Path, src_dir: Path, out_dir: Path, lang: str) -> list[Deck]:
+    """Build the ``lang`` edition's decks into ``out_dir`` (pages, diagrams, assets; the index
+    comes after every edition, ``write_index``); return its decks."""
     out_dir.mkdir(parents=True, exist_ok=True)
     decks = load_decks(src_dir, lang)
     copy_assets(slides_dir, src_dir, out_dir)
@@ -286,12 +284,21 @@ def build_language(
         html = env.get_template("deck.html.j2").render(deck=deck, lang=lang, text=text)
         check_references(html, out_dir, f"{deck.name}.md ({lang})")
         (out_dir / f"{deck.name}.html").write_text(html, encoding="utf-8")
-    index = env.get_template("index.html.j2").render(
-        decks=decks, lang=lang, text=text, editions=edition_links(lang, langs)
-    )
-    check_references(index, out_dir, f"index.html ({lang})")
-    (out_dir / "index.html").write_text(index, encoding="utf-8")
     return decks
+
+
+def write_index(
+    src_dir: Path, out_dir: Path, lang: str, decks: list[Deck], langs: Sequence[str]
+) -> Path:
+    """Write the ``lang`` edition's ``index.html``, linking the other editions in ``langs``
+    (its references are checked once every edition's index is written)."""
+    index = (
+        template_env(src_dir)
+        .get_template("index.html.j2")
+        .render(decks=decks, lang=lang, text=ui_texts(lang), editions=edition_links(lang, langs))
+    )
+    (out_dir / "index.html").write_text(index, encoding="utf-8")
+    return out_dir / "index.html"
 
 
 def slide_languages(src_dir: Path | None = None) -> list[str]:
@@ -324,12 +331,21 @@ def build_slides(
         raise SlideBuildError(
             f"no decks in {', '.join(unknown)}; the decks speak {', '.join(known)}"
         )
-    pages = []
-    for lang in langs:
-        target = edition_dir(out_dir, lang)
-        decks = build_language(slides_dir, src_dir, target, lang, langs)
-        pages += [target / f"{deck.name}.html" for deck in decks]
-    return pages
+    editions = {
+        lang: build_language(slides_dir, src_dir, edition_dir(out_dir, lang), lang)
+        for lang in langs
+    }
+    indexes = [
+        write_index(src_dir, edition_dir(out_dir, lang), lang, decks, langs)
+        for lang, decks in editions.items()
+    ]
+    for index in indexes:
+        check_references(index.read_text(encoding="utf-8"), index.parent, str(index))
+    return [
+        edition_dir(out_dir, lang) / f"{deck.name}.html"
+        for lang, decks in editions.items()
+        for deck in decks
+    ]
 
 
 def untranslated(langs: Sequence[str] | None = None, src_dir: Path | None = None) -> list[str]:
