@@ -822,19 +822,29 @@ def labs() -> None:
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Output folder (default slides/build).",
+    help="Output folder (default slides/build); another language goes to OUT/LANG.",
 )
-def slides(out: Path | None) -> None:
-    """Build the offline HTML slide decks."""
-    from course.build.slides import SlideBuildError, build_slides
+@click.option(
+    "--lang",
+    "langs",
+    multiple=True,
+    help="Build only this language's decks, e.g. vi (repeatable) [default: every language].",
+)
+def slides(out: Path | None, langs: tuple[str, ...]) -> None:
+    """Build the offline HTML slide decks: English in slides/build/, each translation in
+    slides/build/LANG/ (a slide not yet translated, or whose English changed, shows in English
+    and is listed)."""
+    from course.build.slides import SlideBuildError, build_slides, untranslated
 
     try:
-        paths = build_slides(out)
+        paths = build_slides(out, langs=langs or None)
     except (SlideBuildError, FileNotFoundError) as exc:
         console.print(f"[red]The slides did not build:[/red] {exc}")
         sys.exit(EXIT_FAILED)
     for path in paths:
         click.echo(f"wrote {path}")
+    for line in untranslated(langs or None):
+        click.echo(f"in English: {line}")
 
 
 # ----------------------------------------------------------------------------- cleanup
