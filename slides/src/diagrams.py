@@ -9,6 +9,7 @@ Output is deterministic: the same source always gives the same bytes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -49,6 +50,8 @@ TINT = {
     LINE: "#f9fafb",
 }
 WIDTH = 1160
+#: Latin Extended Additional: precomposed letters that monospace fonts lack (``Canvas.text``).
+STACKED_MARKS = re.compile("[\u1e00-\u1eff]")
 HEIGHT = 460
 
 
@@ -75,8 +78,13 @@ class Canvas:
         mono: bool = False,
         italic: bool = False,
     ) -> None:
-        """Write text; ``\\n`` starts a new line (1.25 em apart), ``y`` is the first baseline."""
-        family = MONO if mono else SANS
+        """Write text; ``\\n`` starts a new line (1.25 em apart), ``y`` is the first baseline.
+
+        A ``mono`` text holding a letter of Latin Extended Additional (Vietnamese letters with
+        two marks, ``ử``, ``ề``) is drawn in the sans font: the monospace fonts (Liberation
+        Mono, DejaVu Sans Mono) have no such glyph, and browsers then stack loose marks.
+        """
+        family = MONO if mono and not STACKED_MARKS.search(content) else SANS
         style = ' font-style="italic"' if italic else ""
         lines = content.split("\n")
         spans = "".join(

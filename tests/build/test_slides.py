@@ -1,4 +1,5 @@
-"""The slide decks: build rules, content, and every slide checked in headless Chromium, offline.
+"""The slide decks: build rules, content, the Vietnamese edition and its fallbacks, and every slide
+of both editions checked in headless Chromium, offline.
 
 The browser tests need Debian's ``chromium`` (/usr/bin/chromium) and the ``playwright`` package
 (no ``playwright install``: the system Chromium is used). Without them they skip, unless
@@ -13,17 +14,33 @@ import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html import unescape
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from course.build import slides
+from click.testing import CliRunner
+from course.build import slide_translations, slides
+from course.cli import main as course_cli
 
 REPO = Path(__file__).resolve().parents[2]
 SLIDES_DIR = REPO / "slides"
 SCREENSHOTS = SLIDES_DIR / "screenshots"
 DECKS = ("00-kit", "sqs", "sns", "ses")
+LANGS = ("en", "vi")
+EDITIONS = [(lang, deck) for lang in LANGS for deck in DECKS]
+#: Slide headings that read the same in English and Vietnamese (names, and terms the course
+#: notes keep in English).
+SAME_IN_BOTH_LANGUAGES = {
+    "Amazon SQS",
+    "Amazon SNS",
+    "Amazon SES",
+    "Fan-out",
+    "Dead-letter queue (DLQ)",
+    "Polling: wait time 0 (short polling)",
+    "Polling: wait time 10 (long polling)",
+}
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -195,6 +212,26 @@ def browser_context() -> Iterator[Any]:
             browser.close()
 
 
+def headings(deck: slides.Deck) -> list[str]:
+    """The first h1 or h2 of each slide of a parsed deck, as a browser shows its text."""
+    found = []
+    for slide in deck.slides:
+        match = re.search(r"<h[12][^>]*>(.*?)</h[12]>", slide.html, re.S)
+        found.append(unescape(re.sub(r"<[^>]+>", "", match.group(1))).strip() if match else "")
+    return found
+
+
+def edition(built: Path, lang: str) -> Path:
+    """The folder of the ``lang`` edition in a build."""
+    return built if lang == "en" else built / lang
+
+
+def page_text(path: Path) -> str:
+    """The text of an HTML page, tags removed and entities read."""
+    html = path.read_text(encoding="utf-8")
+    return re.sub(r"<[^>]+>", "", html).replace("&quot;", '"').replace("&amp;", "&")
+
+
 def copy_slides_source(tmp_path: Path) -> Path:
     """Copy ``slides/src`` and the vendored reveal.js into ``tmp_path``; return the new src."""
     shutil.copytree(SLIDES_DIR / "src", tmp_path / "src")
@@ -207,26 +244,32 @@ def copy_slides_source(tmp_path: Path) -> Path:
 
 def test_build_writes_every_deck_in_course_order(built: Path) -> None:
     pages = slides.build_slides(built)
-    assert [page.stem for page in pages] == list(DECKS)
-    assert (built / "index.html").is_file()
-    assert (built / "vendor" / "reveal" / "reveal.js").is_file()
-    assert (built / "vendor" / "reveal" / "LICENSE").is_file()
+    assert [(page.parent, page.stem) for page in pages] == [
+        (edition(built, lang), deck) for lang, deck in EDITIONS
+    ]
+    for lang in LANGS:  # each edition's folder works on its own
+        assert (edition(built, lang) / "index.html").is_file()
+        assert (edition(built, lang) / "vendor" / "reveal" / "reveal.js").is_file()
+        assert (edition(built, lang) / "vendor" / "reveal" / "LICENSE").is_file()
 
 
-def test_every_slide_has_speaker_notes(built: Path) -> None:
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_slide_has_speaker_notes(built: Path, lang: str) -> None:
     for deck in DECKS:
-        html = (built / f"{deck}.html").read_text(encoding="utf-8")
+        html = (edition(built, lang) / f"{deck}.html").read_text(encoding="utf-8")
         sections = html.count("<section")
         notes = len(re.findall(r'<aside class="notes">\s*<p>', html))
         assert sections > 3 and notes == sections, deck
 
 
-def test_diagrams_are_valid_svg_and_all_used(built: Path) -> None:
-    decks = "".join((built / f"{deck}.html").read_text(encoding="utf-8") for deck in DECKS)
+@pytest.mark.parametrize("lang", LANGS)
+def test_diagrams_are_valid_svg_and_all_used(built: Path, lang: str) -> None:
+    folder = edition(built, lang)
+    decks = "".join((folder / f"{deck}.html").read_text(encoding="utf-8") for deck in DECKS)
     used = set(re.findall(r'src="diagrams/([\w-]+)\.svg"', decks))
-    drawn = {path.stem for path in (built / "diagrams").glob("*.svg")}
+    drawn = {path.stem for path in (folder / "diagrams").glob("*.svg")}
     assert used and used == drawn
-    for path in (built / "diagrams").glob("*.svg"):
+    for path in (folder / "diagrams").glob("*.svg"):
         root = ET.parse(path).getroot()
         assert int(root.get("width", 0)) > 0 and int(root.get("height", 0)) > 0, path.name
         assert "http://www.w3.org/2000/svg" in root.tag
@@ -240,10 +283,14 @@ def test_build_is_deterministic(tmp_path: Path) -> None:
             assert path.read_bytes() == (second / path.relative_to(first)).read_bytes(), path
 
 
-def test_every_lab_is_pointed_at(built: Path) -> None:
-    text = "".join((built / f"{deck}.html").read_text(encoding="utf-8") for deck in DECKS)
+@pytest.mark.parametrize(("lang", "folder"), [("en", "labs/"), ("vi", "labs/vi/")])
+def test_every_lab_is_pointed_at(built: Path, lang: str, folder: str) -> None:
+    """Each edition's badges name the notebooks of its language."""
+    text = "".join(
+        (edition(built, lang) / f"{deck}.html").read_text(encoding="utf-8") for deck in DECKS
+    )
     for lab_id in slides.labs_by_slug():
-        assert f"labs/{lab_id}.ipynb" in text, lab_id
+        assert f"<code>{folder}{lab_id}.ipynb</code>" in text, lab_id
 
 
 def test_lab_notebooks_are_the_labs_the_slides_name() -> None:
@@ -269,9 +316,27 @@ def test_lab_notebooks_are_the_labs_the_slides_name() -> None:
     ],
 )
 def test_decks_teach_the_corrected_facts(built: Path, deck: str, fact: str) -> None:
-    html = (built / f"{deck}.html").read_text(encoding="utf-8")
-    text = re.sub(r"<[^>]+>", "", html).replace("&quot;", '"').replace("&amp;", "&")
-    assert fact in text
+    assert fact in page_text(built / f"{deck}.html")
+
+
+@pytest.mark.parametrize(
+    ("deck", "fact"),
+    [
+        ("sqs", "1 MiB (1.048.576 byte)"),
+        ("sqs", "nhận message không bao giờ xoá nó"),
+        ("sqs", "SQS không lọc message"),
+        ("sqs", "ApproximateReceiveCount không bị reset"),
+        ("sqs", "3.000 message/giây khi gửi theo batch 10"),
+        ("sns", "$2.00 mỗi 100.000"),
+        ("sns", "tới 1 MiB với MaximumMessageSize"),
+        ("ses", "200 message mỗi 24 giờ, 1 message mỗi giây"),
+        ("ses", "Người gửi luôn phải được xác minh"),
+        ("00-kit", "course grade"),
+    ],
+)
+def test_vietnamese_decks_teach_the_same_corrections(built: Path, deck: str, fact: str) -> None:
+    """Where the notes are out of date, the Vietnamese says the correction the English says."""
+    assert fact in page_text(built / "vi" / f"{deck}.html")
 
 
 def test_missing_notes_fail_the_build(tmp_path: Path) -> None:
@@ -303,31 +368,287 @@ def test_bad_image_fails_the_build(tmp_path: Path, image: str, error: str) -> No
 
 def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert slides.main(["--out", str(tmp_path)]) == 0
-    assert "sqs.html" in capsys.readouterr().out
+    written = capsys.readouterr().out.split()
+    assert str(tmp_path / "sqs.html") in written and str(tmp_path / "vi" / "sqs.html") in written
     with pytest.raises(SystemExit) as exit_info:
         slides.main(["--help"])
     assert exit_info.value.code == 0
 
 
+# --- the Vietnamese edition ------------------------------------------------------------------
+
+
+def test_vietnamese_pages_speak_vietnamese(built: Path) -> None:
+    """Each page's language, title, footer and arrows' labels are the edition's."""
+    for deck in DECKS:
+        english = (built / f"{deck}.html").read_text(encoding="utf-8")
+        vietnamese = (built / "vi" / f"{deck}.html").read_text(encoding="utf-8")
+        assert '<html lang="en">' in english and '<html lang="vi">' in vietnamese
+        assert "AWS messaging course kit" in english and '"next slide"' in english
+        assert "bộ công cụ khoá học AWS messaging" in vietnamese and '"slide sau"' in vietnamese
+        assert "AWS messaging course kit" not in vietnamese and "next slide" not in vietnamese
+        assert "Practise it:" not in vietnamese and "Thực hành:" in vietnamese
+    assert "<title>Bộ công cụ của khoá học</title>" in (built / "vi" / "00-kit.html").read_text()
+    index = (built / "vi" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="vi">' in index and "Khoá học AWS messaging: slide" in index
+    assert 'href="../index.html"' in index  # and the English index links the Vietnamese one
+    assert 'href="vi/index.html"' in (built / "index.html").read_text(encoding="utf-8")
+
+
+def test_no_english_slide_text_where_a_translation_exists(built: Path) -> None:
+    """A sample heading, and every English slide's first line of speaker notes, are absent from
+    the Vietnamese deck (every slide of every deck is translated)."""
+    sqs = page_text(built / "vi" / "sqs.html")
+    assert "Vì sao cần hàng đợi?" in sqs and "Why a queue?" not in sqs
+    for deck in DECKS:
+        vietnamese = page_text(built / "vi" / f"{deck}.html")
+        for slide in slides.parse_deck(SLIDES_DIR / "src" / "decks" / f"{deck}.md").slides:
+            first_line = unescape(re.sub(r"<[^>]+>", "", slide.notes)).strip().splitlines()[0]
+            assert first_line not in vietnamese, (deck, first_line)
+
+
+def svg_texts(path: Path) -> list[str]:
+    """The text of every <text> of an SVG file, one string each (its lines joined by spaces)."""
+    space = "{http://www.w3.org/2000/svg}"
+    root = ET.parse(path).getroot()
+    return [" ".join(t.itertext()) for t in root.iter(f"{space}text")]
+
+
+def test_diagrams_are_labelled_in_vietnamese(built: Path) -> None:
+    flow = svg_texts(built / "vi" / "diagrams" / "sqs-flow.svg")
+    assert "giữ tới khi bị xoá hoặc hết retention (mặc định 4 ngày)" in flow
+    assert not any("kept until deleted" in text for text in flow)
+    assert "<title>Producer, hàng đợi và consumer</title>" in (
+        built / "vi" / "diagrams" / "sqs-flow.svg"
+    ).read_text(encoding="utf-8")
+    for path in sorted((built / "diagrams").glob("*.svg")):
+        english, vietnamese = svg_texts(path), svg_texts(built / "vi" / "diagrams" / path.name)
+        assert len(english) == len(vietnamese), path.name  # the same drawing...
+        assert english != vietnamese, path.name  # ...labelled in the other language
+
+
+def catalogue_msgids() -> list[str]:
+    """Every text the slides' code translates: the diagrams' labels (``_``), the templates'
+    words (``N_``), the badges' words, the labs' titles and the timelines' units."""
+    from babel.messages.extract import extract_from_file
+
+    found = [
+        message
+        for path in (SLIDES_DIR / "src" / "diagrams.py", Path(slides.__file__))
+        for _, message, _, _ in extract_from_file("python", path, keywords={"_": None, "N_": None})
+    ]
+    found += ["Practise it:", "s", "min", *(lab.title for lab in slides.labs_by_slug().values())]
+    return sorted(set(found))
+
+
+def test_every_slide_text_in_code_has_a_vietnamese_translation() -> None:
+    from course.i18n import is_translated
+
+    texts = catalogue_msgids()
+    assert len(texts) > 100
+    assert [text for text in texts if not is_translated(text, "vi")] == []
+
+
+def test_every_deck_is_translated() -> None:
+    """Lists what the Vietnamese decks show in English (zero at release)."""
+    coverage = slide_translations.status(SLIDES_DIR / "src", "vi")
+    assert [c.deck for c in coverage] == sorted(DECKS)
+    assert [c.summary() for c in coverage if c.untranslated] == []
+    assert slides.untranslated(["vi"]) == []
+
+
+def test_a_stale_slide_falls_back_to_english_and_is_listed(tmp_path: Path) -> None:
+    src = copy_slides_source(tmp_path)
+    deck = src / "decks" / "sqs.md"
+    deck.write_text(deck.read_text().replace("## Why a queue?", "## Why use a queue?"))
+    slides.build_slides(tmp_path / "out", src_dir=src, langs=["vi"])
+    text = page_text(tmp_path / "out" / "vi" / "sqs.html")
+    assert "Why use a queue?" in text and "Vì sao cần hàng đợi?" not in text
+    assert "SQS là gì" in text and "What SQS is" not in text  # the other slides stay translated
+    coverage = {c.deck: c for c in slide_translations.status(src, "vi")}
+    assert (coverage["sqs"].missing, coverage["sqs"].stale) == ([2], [2])
+    assert coverage["sqs"].title and coverage["sns"].untranslated == 0
+    listed = slides.untranslated(["vi"], src)
+    assert len(listed) == 1 and listed[0].startswith("vi: sqs: 18 slide(s) translated")
+    assert "in English: slide(s) 2" in listed[0] and "stale" in listed[0]
+
+
+def test_a_changed_english_title_shows_in_english(tmp_path: Path) -> None:
+    src = copy_slides_source(tmp_path)
+    deck = src / "decks" / "00-kit.md"
+    deck.write_text(deck.read_text().replace("title: The course kit", "title: The kit"))
+    slides.build_slides(tmp_path / "out", src_dir=src, langs=["vi"])
+    assert "<title>The kit</title>" in (tmp_path / "out" / "vi" / "00-kit.html").read_text()
+    assert not next(c for c in slide_translations.status(src, "vi") if c.deck == "00-kit").title
+
+
+def test_a_missing_deck_falls_back_to_english_and_is_listed(tmp_path: Path) -> None:
+    src = copy_slides_source(tmp_path)
+    (src / "decks" / "vi" / "ses.md").unlink()
+    slides.build_slides(tmp_path / "out", src_dir=src, langs=["vi"])
+    page = tmp_path / "out" / "vi" / "ses.html"
+    assert '<html lang="vi">' in page.read_text(encoding="utf-8")  # the page is still the edition's
+    text = page_text(page)
+    assert "Senders must always be verified" in text and "Thực hành:" in text
+    assert "labs/vi/08-ses-sandbox.ipynb" in text
+    listed = slides.untranslated(["vi"], src)
+    assert listed == ["vi: ses: no translation (vi): the whole deck is in English"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "error"),
+    [
+        ("diagrams/sqs-flow.svg", "diagrams/sns-fanout.svg", "its images are"),
+        ("Lab: 04-dead-letter-queue", "Lab: 05-fifo-queues", "its labs are"),
+    ],
+)
+def test_a_translation_must_show_what_its_english_shows(
+    tmp_path: Path, old: str, new: str, error: str
+) -> None:
+    src = copy_slides_source(tmp_path)
+    translated = src / "decks" / "vi" / "sqs.md"
+    text = translated.read_text(encoding="utf-8")
+    assert old in text
+    translated.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(slides.SlideBuildError, match=error):
+        slides.build_slides(tmp_path / "out", src_dir=src, langs=["vi"])
+
+
+def test_a_translated_slide_without_its_sha_fails_the_build(tmp_path: Path) -> None:
+    src = copy_slides_source(tmp_path)
+    translated = src / "decks" / "vi" / "sns.md"
+    translated.write_text(re.sub(r"<!-- en: \w+ -->\n", "", translated.read_text(), count=2))
+    with pytest.raises(slides.SlideBuildError, match="starts with <!-- en:"):
+        slides.build_slides(tmp_path / "out", src_dir=src, langs=["vi"])
+
+
+def test_add_missing_gives_a_translator_the_changed_slides(tmp_path: Path) -> None:
+    src = copy_slides_source(tmp_path)
+    deck = src / "decks" / "sqs.md"
+    deck.write_text(deck.read_text().replace("## Why a queue?", "## Why use a queue?"))
+    assert slide_translations.add_missing(src, "vi", "sqs") == 1
+    coverage = next(c for c in slide_translations.status(src, "vi") if c.deck == "sqs")
+    # The new English slide is in the file, in place, still counted missing; the old
+    # translation is kept at the end, for reuse, and counted stale.
+    assert (coverage.missing, coverage.stale, len(coverage.translated)) == ([2], [20], 18)
+    translated = src / "decks" / "vi" / "sqs.md"
+    translated.write_text(
+        translated.read_text().replace("## Why use a queue?", "## Vì sao nên dùng hàng đợi?", 1)
+    )
+    stale = slide_translations.load(translated).slides[-1][0]
+    text = translated.read_text()
+    translated.write_text(text[: text.rindex(f"\n\n---\n\n<!-- en: {stale} -->")] + "\n")
+    assert slide_translations.status(src, "vi")[2].untranslated == 0
+    assert slide_translations.add_missing(src, "vi", "sqs") == 0
+    slides.build_slides(tmp_path / "out", src_dir=src, langs=["vi"])
+    assert "Vì sao nên dùng hàng đợi?" in page_text(tmp_path / "out" / "vi" / "sqs.html")
+
+
+def test_a_language_without_decks_fails_the_build(tmp_path: Path) -> None:
+    with pytest.raises(slides.SlideBuildError, match="no decks in fr"):
+        slides.build_slides(tmp_path, langs=["fr"])
+
+
+def test_course_slides_builds_one_language(tmp_path: Path) -> None:
+    result = CliRunner().invoke(course_cli, ["slides", "--out", str(tmp_path), "--lang", "vi"])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {tmp_path / 'vi' / 'sqs.html'}" in result.output
+    assert (tmp_path / "vi" / "index.html").is_file() and not (tmp_path / "sqs.html").exists()
+    result = CliRunner().invoke(course_cli, ["slides", "--out", str(tmp_path), "--lang", "xx"])
+    assert result.exit_code != 0 and "no decks in xx" in result.output
+
+
 # --- in the browser --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("deck", DECKS)
-def test_deck_in_browser(built: Path, browser_context: Any, deck: str) -> None:
-    report = check_page(
-        browser_context, (built / f"{deck}.html").as_uri(), SCREENSHOTS / f"{deck}.png"
-    )
+@pytest.mark.parametrize(("lang", "deck"), EDITIONS)
+def test_deck_in_browser(built: Path, browser_context: Any, lang: str, deck: str) -> None:
+    shot = edition(SCREENSHOTS, lang) / f"{deck}.png"
+    report = check_page(browser_context, (edition(built, lang) / f"{deck}.html").as_uri(), shot)
     assert report.problems == []
     # Reveal.js shows every slide of the source, no more and no fewer.
-    source = slides.parse_deck(SLIDES_DIR / "src" / "decks" / f"{deck}.md")
+    source = slides.parse_deck(SLIDES_DIR / "src" / "decks" / f"{deck}.md", lang=lang)
     assert report.slides == len(source.slides) > 3
     # Taken by this run (the committed file alone would satisfy a mere existence check).
     assert report.screenshot.startswith(b"\x89PNG\r\n\x1a\n")
-    assert (SCREENSHOTS / f"{deck}.png").read_bytes() == report.screenshot
+    assert shot.read_bytes() == report.screenshot
+    # The browser showed the edition's own headings; in Vietnamese no English one is left but
+    # names that read the same in both languages.
+    shown = [heading.strip() for heading in report.headings]
+    assert shown == headings(source)
+    if lang != "en":
+        english = headings(slides.parse_deck(SLIDES_DIR / "src" / "decks" / f"{deck}.md"))
+        same = {v for v, e in zip(shown, english, strict=True) if v == e}
+        assert same <= SAME_IN_BOTH_LANGUAGES, same
 
 
-def test_index_in_browser(built: Path, browser_context: Any) -> None:
-    assert check_page(browser_context, (built / "index.html").as_uri()).problems == []
+@pytest.mark.parametrize("lang", LANGS)
+def test_index_in_browser(built: Path, browser_context: Any, lang: str) -> None:
+    index = (edition(built, lang) / "index.html").as_uri()
+    assert check_page(browser_context, index).problems == []
+
+
+# Every label of a diagram as the browser lays it out: outside the canvas, or wider than the
+# smallest box around its anchor point (a translation longer than the box it was drawn for).
+LABEL_FIT_JS = """() => {
+  const svg = document.documentElement;
+  const view = svg.viewBox.baseVal;
+  const boxes = Array.from(svg.querySelectorAll('rect')).slice(1).map(r => r.getBBox());
+  const problems = [];
+  for (const text of svg.querySelectorAll('text')) {
+    const b = text.getBBox();
+    const label = JSON.stringify(text.textContent);
+    if (b.x < 0 || b.y < 0 || b.x + b.width > view.width || b.y + b.height > view.height) {
+      problems.push(label + ' leaves the canvas');
+    }
+    const x = +text.getAttribute('x'), y = +text.getAttribute('y');
+    const around = boxes.filter(
+      r => x >= r.x && x <= r.x + r.width && y >= r.y && y <= r.y + r.height);
+    if (around.length) {
+      const box = around.reduce((a, c) => (a.width * a.height <= c.width * c.height ? a : c));
+      if (b.x < box.x - 1 || b.x + b.width > box.x + box.width + 1) {
+        problems.push(label + ' is wider than its box');
+      }
+    }
+  }
+  return problems;
+}"""
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_diagram_labels_fit_in_browser(built: Path, browser_context: Any, lang: str) -> None:
+    page = browser_context.new_page()
+    problems = []
+    try:
+        for path in sorted((edition(built, lang) / "diagrams").glob("*.svg")):
+            page.goto(path.as_uri(), wait_until="load")
+            problems += [f"{path.name}: {p}" for p in page.evaluate(LABEL_FIT_JS)]
+    finally:
+        page.close()
+    assert problems == []
+
+
+def test_label_fit_check_catches_a_long_label(built: Path, browser_context: Any) -> None:
+    bad = built / "diagrams" / "bad-label.svg"
+    bad.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="200" viewBox="0 0 400 200">'
+        '<rect width="100%" height="100%" fill="#fff"/>'
+        '<rect x="20" y="20" width="120" height="60"/>'
+        '<text x="80" y="50" text-anchor="middle" font-size="20">a label far too long</text>'
+        '<text x="380" y="150" font-size="20">off the edge</text></svg>',
+        encoding="utf-8",
+    )
+    page = browser_context.new_page()
+    try:
+        page.goto(bad.as_uri(), wait_until="load")
+        problems = page.evaluate(LABEL_FIT_JS)
+    finally:
+        page.close()
+        bad.unlink()
+    assert problems == [
+        '"a label far too long" is wider than its box',
+        '"off the edge" leaves the canvas',
+    ]
 
 
 BAD_DECK = """<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
