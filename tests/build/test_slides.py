@@ -492,7 +492,7 @@ def test_a_missing_deck_falls_back_to_english_and_is_listed(tmp_path: Path) -> N
     assert "Senders must always be verified" in text and "Thực hành:" in text
     assert "labs/vi/08-ses-sandbox.ipynb" in text
     listed = slides.untranslated(["vi"], src)
-    assert listed == ["vi: ses: no translation (vi): the whole deck is in English"]
+    assert listed == ["vi: ses: no decks/vi/ses.md: the whole deck is in English"]
 
 
 @pytest.mark.parametrize(

@@ -121,7 +121,7 @@ class Coverage:
     def summary(self) -> str:
         """One line for a person: what is left in English."""
         if self.file_missing:
-            return f"{self.deck}: no translation ({self.lang}): the whole deck is in English"
+            return f"{self.deck}: no decks/{self.lang}/{self.deck}.md: the whole deck is in English"
         parts = [f"{len(self.translated)} slide(s) translated"]
         if self.missing:
             parts.append(f"in English: slide(s) {', '.join(map(str, self.missing))}")
