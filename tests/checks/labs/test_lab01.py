@@ -20,8 +20,9 @@ from course.checks.context import Aws, fetch_flow
 from course.flow import Flow
 from course.grading.grade import Grade
 
-from tests.checks.labs.on_an_account import PREFIX, AccountAws, account_results, outcomes_by_kind
+from tests.checks.labs.account import AccountAws, account_checks
 from tests.conftest import ROOT, check_results, make_client, make_resource
+from tests.real_account.standin import PREFIX
 
 QUEUE = "lab-standard-queue"
 GOOD_ATTRIBUTES = {
@@ -459,12 +460,10 @@ def test_on_an_account_the_prefixed_queue_passes_with_reads_only(
 ) -> None:
     """The solution's end on an account with COURSE_PREFIX ana-: ana-lab-standard-queue, empty."""
     sqs.create_queue(QueueName=f"{PREFIX}{QUEUE}", Attributes=GOOD_ATTRIBUTES)
-    account = AccountAws(backend)
-    assert outcomes_by_kind(account_results("01", account)) == {
-        "flow": {"not_checkable"},
-        "state": {"passed"},
-    }
-    assert account.operations and not account.writes
+    results, writes = account_checks("01", AccountAws(backend, prefix=PREFIX))
+    assert {r.outcome for r in results.values() if r.kind == "state"} == {"passed"}
+    assert {r.outcome for r in results.values() if r.kind == "flow"} == {"not_checkable"}
+    assert not writes
 
 
 def test_on_an_account_of_one_s_own_an_empty_prefix_finds_the_plain_name(
@@ -472,7 +471,7 @@ def test_on_an_account_of_one_s_own_an_empty_prefix_finds_the_plain_name(
 ) -> None:
     """COURSE_PREFIX set empty (an account of one's own): the plain name is the learner's."""
     create(sqs)
-    results = account_results("01", AccountAws(backend, prefix=""))
+    results, _ = account_checks("01", AccountAws(backend, prefix=""))
     assert {results[c].outcome for c in ("queue-exists", "queue-attributes", "kept-the-queue")} == {
         "passed"
     }
@@ -483,7 +482,7 @@ def test_on_an_account_an_unprefixed_or_another_learner_s_queue_is_not_found(
 ) -> None:
     create(sqs)
     sqs.create_queue(QueueName=f"binh-{QUEUE}", Attributes=GOOD_ATTRIBUTES)
-    results = account_results("01", AccountAws(backend))
+    results, _ = account_checks("01", AccountAws(backend, prefix=PREFIX))
     assert results["queue-exists"].outcome == "not_attempted"
     assert f"{PREFIX}{QUEUE}" in results["queue-exists"].message
 
@@ -493,9 +492,9 @@ def test_on_an_account_wrong_attributes_and_messages_left_fail(sqs: Any, backend
         "QueueUrl"
     ]
     sqs.send_message(QueueUrl=url, MessageBody=people(1)[0])
-    account = AccountAws(backend)
-    results = account_results("01", account)
+    account = AccountAws(backend, prefix=PREFIX)
+    results, writes = account_checks("01", account)
     assert results["queue-attributes"].outcome == "failed"
     assert results["kept-the-queue"].outcome == "failed"
     assert "60 seconds" in results["kept-the-queue"].message
-    assert not account.writes
+    assert not writes
