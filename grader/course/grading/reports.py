@@ -153,7 +153,8 @@ def cost_markdown(cost: Bill, lang: str | None = None) -> list[str]:
     if not cost.items:
         return [*lines, _(COST["none"], lang)]
     lines += [_(COST["table"], lang), "|---|---|---|---|---|---|"]
-    lines += ["| " + " | ".join(_table_safe(v) for v in row) + " |" for row in cost.rows()]
+    rows = cost.rows(lambda text: _(text, lang))
+    lines += ["| " + " | ".join(_table_safe(v) for v in row) + " |" for row in rows]
     return lines
 
 

@@ -123,7 +123,7 @@ COST_HEAD = (
 
 def cost_lines(cost: Bill, lang: str | None = None) -> list[str]:
     """The cost meter as plain-text lines (in ``lang``): a sentence, then one line an item."""
-    rows = [tuple(_(h, lang) for h in COST_HEAD), *cost.rows()]
+    rows = [tuple(_(h, lang) for h in COST_HEAD), *cost.rows(lambda text: _(text, lang))]
     widths = [max(len(r[i]) for r in rows) for i in range(len(COST_HEAD) - 1)]
     table = [
         "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=False)) + "  " + r[-1] for r in rows

@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -97,16 +97,19 @@ class Bill:
             "prices_read": pricing.PRICES_READ,
         }
 
-    def rows(self) -> list[tuple[str, str, str, str, str, str]]:
-        """The items as text: service, item, quantity, unit price, cost, free tier."""
+    def rows(
+        self, translate: Callable[[str], str] = str
+    ) -> list[tuple[str, str, str, str, str, str]]:
+        """The items as text: service, item, quantity, unit price, cost, free tier; the item
+        and the free tier passed through ``translate`` (the reader's language)."""
         return [
             (
                 i.service,
-                i.item,
+                translate(i.item),
                 _quantity(i.quantity),
                 money(i.unit_price),
                 money(i.cost),
-                i.free_tier,
+                translate(i.free_tier) if i.free_tier else "",
             )
             for i in self.items
         ]
