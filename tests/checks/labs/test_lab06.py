@@ -18,13 +18,13 @@ import nbformat
 import pytest
 from course.backend.process import Backend
 from course.checks.api import run_check
-from course.checks.catalog import resolve_lab
 from course.checks.context import Aws
 from course.checks.labs import lab06
 from course.grading.grade import Grade
 
-from tests.checks.labs.account import AccountAws, writes_since
+from tests.checks.labs.account import AccountAws, account_checks
 from tests.conftest import ROOT, check_results, make_client, make_resource
+from tests.real_account.standin import PREFIX
 
 TOPIC = "course-topic"
 EMAIL = "learner@example.com"
@@ -391,18 +391,16 @@ LEARNER = "ana@student.example.edu"
 
 
 def account_results(backend: Backend, email: str | None = LEARNER) -> dict[str, Any]:
-    """Every check of lab 06 on a real account with prefix ``ana-``, and the checks' writes."""
-    account = AccountAws(backend, prefix="ana-", email=email)
-    mark = backend.api.flow_mark()
-    results = {c.id: run_check(c, account) for c in resolve_lab("06").checks}
-    assert writes_since(backend, mark) == []
+    """Every check of lab 06 on a real account with the learner's prefix; they only read."""
+    results, writes = account_checks("06", AccountAws(backend, prefix=PREFIX, email=email))
+    assert writes == []
     return results
 
 
 def test_a_real_account_checks_the_prefixed_topic_and_the_learners_address(
     backend: Backend, sns: Any
 ) -> None:
-    topic = sns.create_topic(Name="ana-course-topic")["TopicArn"]
+    topic = sns.create_topic(Name=f"{PREFIX}{TOPIC}")["TopicArn"]
     sns.subscribe(TopicArn=topic, Protocol="email", Endpoint=LEARNER)
     results = account_results(backend)
     assert results["topic"].outcome == "passed"
@@ -421,14 +419,14 @@ def test_a_real_account_does_not_take_the_plain_name(backend: Backend, sns: Any)
 
 
 def test_a_real_account_wants_the_learners_own_address(backend: Backend, sns: Any) -> None:
-    topic = sns.create_topic(Name="ana-course-topic")["TopicArn"]
+    topic = sns.create_topic(Name=f"{PREFIX}{TOPIC}")["TopicArn"]
     sns.subscribe(TopicArn=topic, Protocol="email", Endpoint=EMAIL)  # the local backend's
     result = account_results(backend)["email-subscription"]
     assert result.outcome == "failed" and LEARNER in result.message
 
 
 def test_without_course_email_the_subscription_is_not_checkable(backend: Backend, sns: Any) -> None:
-    topic = sns.create_topic(Name="ana-course-topic")["TopicArn"]
+    topic = sns.create_topic(Name=f"{PREFIX}{TOPIC}")["TopicArn"]
     sns.subscribe(TopicArn=topic, Protocol="email", Endpoint=LEARNER)
     results = account_results(backend, email=None)
     assert results["topic"].outcome == "passed"

@@ -15,12 +15,11 @@ from typing import Any
 
 import pytest
 from course.backend.process import Backend
-from course.checks.api import run_check
-from course.checks.catalog import resolve_lab
 from course.checks.context import Aws
 
-from tests.checks.labs.account import AccountAws, writes_since
+from tests.checks.labs.account import AccountAws, account_checks
 from tests.conftest import check_results, make_client, make_resource
+from tests.real_account.standin import PREFIX
 
 PRINTER = """
 def lambda_handler(event, context):
@@ -597,12 +596,10 @@ def test_lambda_check_fails_with_one_text_for_all_and_a_wrong_filter(
 
 
 # -- a real account (issue 15): the learner's prefix, read-only checks
-def account_results(backend: Backend, prefix: str = "ana-") -> dict[str, Any]:
+def account_results(backend: Backend, prefix: str = PREFIX) -> dict[str, Any]:
     """Every check of lab 07 on a real account with ``prefix``; the checks must only read."""
-    account = AccountAws(backend, prefix=prefix)
-    mark = backend.api.flow_mark()
-    results = {c.id: run_check(c, account) for c in resolve_lab("07").checks}
-    assert writes_since(backend, mark) == []
+    results, writes = account_checks("07", AccountAws(backend, prefix=prefix))
+    assert writes == []
     return results
 
 
@@ -612,7 +609,7 @@ UNREADABLE = ("published", "sqs-got-only-its-message", "lambda-logged-only-its-m
 
 
 def test_a_real_account_checks_the_prefixed_resources_by_reading(backend: Backend) -> None:
-    Lab(backend, prefix="ana-").whole()
+    Lab(backend, prefix=PREFIX).whole()
     results = account_results(backend)
     assert {c: results[c].outcome for c in STATE} == dict.fromkeys(STATE, "passed")
     assert {c: results[c].outcome for c in UNREADABLE} == dict.fromkeys(UNREADABLE, "not_checkable")
@@ -626,14 +623,14 @@ def test_a_real_account_does_not_take_the_plain_names(lab: Lab, backend: Backend
 
 
 def test_a_real_account_still_fails_a_wrong_queue_policy(backend: Backend) -> None:
-    Lab(backend, prefix="ana-").make_topic().make_queue().queue_policy(Effect="Deny")
+    Lab(backend, prefix=PREFIX).make_topic().make_queue().queue_policy(Effect="Deny")
     assert account_results(backend)["queue-policy"].outcome == "failed"
 
 
 def test_a_real_account_never_peeks_at_the_queue(backend: Backend) -> None:
     """What the queue holds stays as the lab left it: no ReceiveMessage from the checks, and the
     check that would need one says "not checkable" even when the queue holds the message."""
-    lab = Lab(backend, prefix="ana-").whole()
+    lab = Lab(backend, prefix=PREFIX).whole()
     result = account_results(backend)["sqs-got-only-its-message"]
     assert result.outcome == "not_checkable" and "only reads" in result.message
     held = lab.sqs.get_queue_attributes(

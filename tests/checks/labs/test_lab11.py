@@ -16,13 +16,12 @@ from typing import Any
 
 import pytest
 from course.backend.process import Backend
-from course.checks.api import run_check
-from course.checks.catalog import resolve_lab
 from course.checks.context import Aws
 from course.flow import Flow
 
-from tests.checks.labs.account import AccountAws, writes_since
+from tests.checks.labs.account import AccountAws, account_checks
 from tests.conftest import check_results, make_client, make_resource
+from tests.real_account.standin import PREFIX
 
 ORDERS = [json.dumps({"order_id": f"A-{i}", "amount": "1.50", "currency": "usd"}) for i in range(4)]
 POISON = "order A-9: amount forty-two"
@@ -324,16 +323,14 @@ def test_the_bad_record_not_yet_in_the_dlq_fails(backend: Backend, aws: Aws) -> 
 
 # -- a real account (issue 15): the learner's prefix, read-only checks
 def account_outcomes(backend: Backend) -> dict[str, str]:
-    """Every check of lab 11 on a real account with prefix ``ana-``; the checks must only read."""
-    account = AccountAws(backend, prefix="ana-")
-    mark = backend.api.flow_mark()
-    results = {c.id: run_check(c, account).outcome for c in resolve_lab("11").checks}
-    assert writes_since(backend, mark) == []
-    return results
+    """Every check of lab 11 on a real account with the learner's prefix; they only read."""
+    results, writes = account_checks("11", AccountAws(backend, prefix=PREFIX))
+    assert writes == []
+    return {k: r.outcome for k, r in results.items()}
 
 
 def test_a_real_account_checks_the_prefixed_mapping_by_reading(backend: Backend) -> None:
-    Etl(backend, prefix="ana-").mapping()
+    Etl(backend, prefix=PREFIX).mapping()
     assert account_outcomes(backend) == {
         "mapping": "passed",
         "processed": "not_checkable",
@@ -348,5 +345,5 @@ def test_a_real_account_does_not_take_the_plain_names(backend: Backend) -> None:
 
 
 def test_a_real_account_still_fails_a_wrong_mapping(backend: Backend) -> None:
-    Etl(backend, prefix="ana-").mapping(BatchSize=10)
+    Etl(backend, prefix=PREFIX).mapping(BatchSize=10)
     assert account_outcomes(backend)["mapping"] == "failed"
