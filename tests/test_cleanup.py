@@ -265,3 +265,32 @@ def test_delete_keeps_going_after_a_failure(course_account: Backend) -> None:
     assert "does not exist" in next(e.reason for e in outcome.left if e.failed)
     assert len(outcome.deleted) == len(plan.items) - 1
     assert _inventory(course_account) == UNRELATED
+
+
+def test_a_course_key_loses_its_alias_and_is_scheduled_for_deletion(backend: Backend) -> None:
+    """Lab 07's customer managed key (found by its alias, or by the tag): AWS deletes a key no
+    sooner than 7 days after it is scheduled, so cleanup schedules it and removes its alias; a
+    key of the account's own stays as it was."""
+    kms = make_client(backend, "kms")
+    course_key = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/filter-encrypted-queue", TargetKeyId=course_key)
+    tagged_key = kms.create_key(Tags=[{"TagKey": "course", "TagValue": "x"}])["KeyMetadata"][
+        "KeyId"
+    ]
+    own_key = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/payments", TargetKeyId=own_key)
+    result = _cleanup(backend)
+    assert result.exit_code == 0, result.output
+    states = {
+        k: kms.describe_key(KeyId=k)["KeyMetadata"]["KeyState"]
+        for k in (course_key, tagged_key, own_key)
+    }
+    assert states == {
+        course_key: "PendingDeletion",
+        tagged_key: "PendingDeletion",
+        own_key: "Enabled",
+    }
+    names = {a["AliasName"] for a in kms.list_aliases()["Aliases"]}
+    assert "alias/filter-encrypted-queue" not in names and "alias/payments" in names
+    again = _cleanup(backend, "--dry-run")  # a scheduled key is not the course's to delete again
+    assert "filter-encrypted-queue" not in again.output

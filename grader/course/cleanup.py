@@ -173,7 +173,10 @@ def _course_tag(read: Callable[[], Any]) -> str | None:
     pairs = (
         tags.items()
         if isinstance(tags, dict)
-        else ((t.get("Key", ""), t.get("Value", "")) for t in tags or [])
+        else (
+            (t.get("Key", t.get("TagKey", "")), t.get("Value", t.get("TagValue", "")))
+            for t in tags or []
+        )
     )
     return next((str(value) for key, value in pairs if str(key).lower() == TAG), None)
 
@@ -364,6 +367,28 @@ class _Finder:
                 lambda name=name: _delete_user(iam, name),
             )
 
+    def kms_keys(self) -> Iterator[Seen]:
+        """Customer managed keys: the course's by the alias ``alias/<a course queue's name>``
+        (lab 07's extension) or the tag. A key cannot be deleted at once: its deletion is
+        scheduled (7 days, AWS's shortest) and its aliases go; one already scheduled is left."""
+        kms = self.client("kms")
+        aliases: dict[str, list[str]] = {}
+        for alias in self.pages("kms", "list_aliases", "Aliases"):
+            if alias.get("TargetKeyId") and not alias["AliasName"].startswith("alias/aws/"):
+                aliases.setdefault(alias["TargetKeyId"], []).append(alias["AliasName"])
+        for key in self.pages("kms", "list_keys", "Keys"):
+            key_id = key["KeyId"]
+            meta = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+            if meta.get("KeyManager") == "AWS" or meta.get("KeyState") == "PendingDeletion":
+                continue  # AWS's own keys, and keys on their way out, are nobody's to delete
+            names = aliases.get(key_id, [])
+            yield (
+                names[0] if names else key_id,
+                any(self.named("queue", n.removeprefix("alias/")) for n in names),
+                lambda key_id=key_id: kms.list_resource_tags(KeyId=key_id).get("Tags", []),
+                lambda key_id=key_id, names=names: _delete_key(kms, key_id, names),
+            )
+
     def roles(self) -> Iterator[Seen]:
         iam = self.client("iam")
         for name in (role["RoleName"] for role in self.pages("iam", "list_roles", "Roles")):
@@ -373,6 +398,13 @@ class _Finder:
                 lambda name=name: iam.list_role_tags(RoleName=name).get("Tags", []),
                 lambda name=name: _delete_role(iam, name),
             )
+
+
+def _delete_key(kms: Any, key_id: str, aliases: list[str]) -> None:
+    """Delete a key's aliases and schedule the key's deletion in 7 days (AWS's shortest wait)."""
+    for alias in aliases:
+        kms.delete_alias(AliasName=alias)
+    kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
 
 
 def _delete_zone(route53: Any, zone_id: str, name: str) -> None:
@@ -432,6 +464,7 @@ def find(client: Clients, region: str, prefix: str = "") -> Plan:
     finder.walk("ses", "configuration set", finder.configuration_sets)
     finder.walk("ses", "identity", finder.identities)
     finder.walk("route53", "hosted zone", finder.hosted_zones)
+    finder.walk("kms", "key", finder.kms_keys)
     finder.walk("iam", "user", finder.users)
     finder.walk("iam", "role", finder.roles)
     rank = {kind: n for n, kind in enumerate(DELETION_ORDER)}

@@ -174,7 +174,7 @@ def _forget_local_backend() -> None:
     and so do credentials that are not the local backend's.
     """
     kit_endpoint = os.environ.pop("COURSE_ENDPOINT", None)
-    if kit_endpoint is None:
+    if not kit_endpoint:
         return
     if os.environ.get("AWS_ENDPOINT_URL", "").rstrip("/") == kit_endpoint.rstrip("/"):
         del os.environ["AWS_ENDPOINT_URL"]

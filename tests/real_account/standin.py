@@ -43,7 +43,7 @@ PREFIX = "ana-"
 EMAIL = "ana@student.example.edu"
 DOMAIN = "ana-lab.example.org"
 #: Operations a check may make on a real account: reading only.
-READ_PREFIXES = ("Get", "List", "Describe", "Head")
+READ_PREFIXES = ("Get", "List", "Describe", "Head", "Filter")
 
 
 @dataclass
