@@ -702,6 +702,12 @@ def merge(shards: tuple[Path, ...], out: Path) -> None:
     is_flag=True,
     help="Bundle no wheel: setup.sh installs aws-messaging-course at this version from PyPI.",
 )
+@click.option(
+    "--lang",
+    default=None,
+    help="The language of the feedback in results.json, e.g. vi (test names and extra data keep "
+    "English ids) [default: COURSE_LANG, else en].",
+)
 def gradescope(
     lab: str,
     out: Path,
@@ -710,22 +716,28 @@ def gradescope(
     hints: str,
     wheel: Path | None,
     from_pypi: bool,
+    lang: str | None,
 ) -> None:
     """Build LAB's Gradescope autograder: a zip with setup.sh (installs this kit, bubblewrap and
     Python 3.11 on Gradescope's Ubuntu image) and run_autograder (grades the submitted notebook,
     writes results.json), with this kit's wheel inside. See grader/docs/gradescope.md."""
     from course.grading.gradescope.bundle import BundleError, build_bundle, kit_version
     from course.grading.gradescope.config import AutograderConfig
+    from course.i18n import available, language, normalise
 
     if wheel and from_pypi:
         raise click.UsageError("--wheel and --from-pypi contradict each other")
     graded = _lab_argument(lab)
+    lang = normalise(lang) if lang else language()
+    if lang not in available():
+        raise click.BadParameter(f"one of {', '.join(available())}", param_hint="--lang")
     config = AutograderConfig(
         lab=graded.id,
         version=kit_version(),
         notebook=notebook,
         visibility=visibility,
         hints=hints,
+        lang=lang,
     )
     try:
         bundle = build_bundle(config, out, wheel=wheel, from_pypi=from_pypi, source=project_root())

@@ -31,6 +31,7 @@ from course.cellwatch import CellMark, read_mark
 from course.checks.cells import CellRecord
 from course.grading.kernel import MAX_MESSAGE, BoundedKernelClient, SandboxedKernel
 from course.grading.limits import Limits
+from course.i18n import N_
 from course.sandbox.limits import breach_message, breach_of
 from course.timewarp import Dilation
 
@@ -388,13 +389,23 @@ def execute_notebook(
         return run.execute()
 
 
+#: What ``run_summary`` says, by how many cells there were and failed (templates: the
+#: feedback page translates them, ``course.i18n``).
+RUN_SUMMARY = {
+    "one": N_("ran its one code cell"),
+    "one, failed": N_("ran its one code cell; it failed"),
+    "all": N_("ran all {cells} code cells"),
+    "all, one failed": N_("ran all {cells} code cells; 1 of them failed"),
+    "all, some failed": N_("ran all {cells} code cells; {failed} of them failed"),
+}
+
+
 def run_summary(cells: int, failed: int) -> str:
     """``ran all 9 code cells; 2 of them failed``, in good English for any count."""
     if cells == 1:
-        return "ran its one code cell" + ("; it failed" if failed else "")
-    return f"ran all {cells} code cells" + (
-        f"; {failed} of them failed" if failed > 1 else "; 1 of them failed" if failed else ""
-    )
+        return RUN_SUMMARY["one, failed" if failed else "one"]
+    key = "all, some failed" if failed > 1 else "all, one failed" if failed else "all"
+    return RUN_SUMMARY[key].format(cells=cells, failed=failed)
 
 
 def _run_cells(

@@ -83,6 +83,19 @@ PAGE = {
 }
 
 
+#: A cell problem's kinds, as the feedback page names them (translated when shown; the JSON
+#: keeps the English id).
+KINDS = (
+    N_("error"),
+    N_("timeout"),
+    N_("dead-kernel"),
+    N_("stuck-kernel"),
+    N_("output-truncated"),
+    N_("not-run"),
+    N_("limit"),
+)
+
+
 def feedback_markdown(grade: Grade, *, hints: bool = True, lang: str | None = None) -> str:
     """The student's feedback page, in Markdown and in ``lang`` (default ``COURSE_LANG``):
     score, every check, what to fix (with each check's hint unless ``hints`` is False), cell
@@ -123,9 +136,8 @@ def feedback_markdown(grade: Grade, *, hints: bool = True, lang: str | None = No
     if grade.execution.problems:
         lines += ["", _(PAGE["cells"], lang), ""]
         for p in grade.execution.problems:
-            lines.append(
-                t("cell", cell=p.cell, kind=p.kind, message=_table_safe(_(p.message, lang)))
-            )
+            kind, message = _(p.kind, lang), _table_safe(_(p.message, lang))
+            lines.append(t("cell", cell=p.cell, kind=kind, message=message))
             if p.source:
                 fence = "````" if "```" in p.source else "```"
                 lines += [
@@ -166,8 +178,12 @@ def feedback_html(grade: Grade, lang: str | None = None) -> str:
     return HTML_PAGE.format(lang=lang, title=title, body=body)
 
 
+#: The words of Gradescope's results that are not the feedback page's.
+GRADESCOPE = {"hint": N_("Hint: {hint}"), "hint-test": N_("Hint: {check}")}
+
+
 def gradescope_results(
-    grade: Grade, *, visibility: str = "visible", hints: str = "visible"
+    grade: Grade, *, visibility: str = "visible", hints: str = "visible", lang: str | None = None
 ) -> dict[str, Any]:
     """Gradescope's ``results.json`` for one submission: one test per check (name, score,
     max_score, status, visibility, output), the feedback page as the output, the execution's
@@ -178,15 +194,19 @@ def gradescope_results(
     (``after_due_date``, ``after_published``, ``hidden``) keeps hints out of the checks' output
     and the feedback, and gives each check not passed a scoreless test with its hint at that
     visibility instead.
+
+    The texts a student reads (the feedback, each test's output) speak ``lang`` (default
+    ``COURSE_LANG``); names (check ids), statuses and ``extra_data`` stay English.
     """
     shown = hints == "visible"
+    lang = lang or language()
 
     def test(number: int, r: CheckResult) -> dict[str, Any]:
-        output = r.statement
+        output = _(r.statement, lang)
         if r.outcome != "passed":
-            output += f"\n\n{OUTCOME_LABEL[r.outcome]}: {r.message}"
+            output += f"\n\n{_(OUTCOME_LABEL[r.outcome], lang)}: {_(r.message, lang)}"
             if shown:
-                output += f"\nHint: {r.hint}"
+                output += "\n" + _(GRADESCOPE["hint"], lang).format(hint=_(r.hint, lang))
         return {
             "score": r.points,
             "max_score": r.max_points,
@@ -204,10 +224,10 @@ def gradescope_results(
         tests += [
             {
                 "status": "failed",
-                "name": f"Hint: {r.id}",
+                "name": _(GRADESCOPE["hint-test"], lang).format(check=r.id),
                 "name_format": "text",
                 "number": f"{i}.1",
-                "output": r.hint,
+                "output": _(r.hint, lang),
                 "output_format": "text",
                 "visibility": hints,
             }
@@ -217,7 +237,7 @@ def gradescope_results(
     return {
         "score": grade.score,
         "execution_time": round(grade.duration, 2),
-        "output": feedback_markdown(grade, hints=shown),
+        "output": feedback_markdown(grade, hints=shown, lang=lang),
         "output_format": "md",
         "visibility": visibility,
         "stdout_visibility": "hidden",
@@ -232,9 +252,9 @@ def gradescope_results(
 
 
 def write_student(grade: Grade, out: Path, lang: str | None = None) -> None:
-    """Write one student's JSON, results.json, feedback pages (in ``lang``, default
-    ``COURSE_LANG``) and executed notebook, all inside ``out`` (ValueError for a student name
-    that would lead elsewhere)."""
+    """Write one student's JSON, results.json and feedback pages (the last two in ``lang``,
+    default ``COURSE_LANG``) and executed notebook, all inside ``out`` (ValueError for a
+    student name that would lead elsewhere)."""
     out.mkdir(parents=True, exist_ok=True)
     folder = out / grade.student
     if folder.resolve().parent != out.resolve():
@@ -242,7 +262,8 @@ def write_student(grade: Grade, out: Path, lang: str | None = None) -> None:
     data = {**grade.to_json(), "cost": grade.cost.to_json() if grade.cost else None}
     (out / f"{grade.student}.json").write_text(json.dumps(data, indent=2))
     folder.mkdir(exist_ok=True)
-    (folder / "results.json").write_text(json.dumps(gradescope_results(grade), indent=2))
+    results = gradescope_results(grade, lang=lang)
+    (folder / "results.json").write_text(json.dumps(results, indent=2))
     (folder / "feedback.md").write_text(feedback_markdown(grade, lang=lang))
     (folder / "feedback.html").write_text(feedback_html(grade, lang))
     if grade.notebook is not None:

@@ -8,7 +8,8 @@ that consumer deleted it, with a mark where its visibility timeout ran out and h
 each.
 
 It needs the local backend: on a real AWS account nothing records the calls, so
-``visibility_timeline`` says so and draws nothing.
+``visibility_timeline`` says so and draws nothing. Its words (legend, axis, default title,
+messages) speak ``COURSE_LANG`` (``course.i18n``); the notebook's own title is the notebook's.
 
     from course import flow_mark, visibility_timeline
     mark = flow_mark()                       # before a part of the lab
@@ -27,6 +28,7 @@ from course.checks.readers.sqs_history import deliveries
 from course.client import BackendClient
 from course.connection import settings
 from course.flow import Flow
+from course.i18n import _
 
 
 class TimelineUnavailable(RuntimeError):
@@ -37,9 +39,11 @@ def _backend() -> BackendClient:
     backend = settings().local_backend()
     if backend is None:
         raise TimelineUnavailable(
-            "The timeline is drawn from the local backend's record of API calls. On a real AWS "
-            "account nothing records them, so there is no timeline: read the consumers' prints "
-            "instead (or run this lab on the local backend)."
+            _(
+                "The timeline is drawn from the local backend's record of API calls. On a real "
+                "AWS account nothing records them, so there is no timeline: read the consumers' "
+                "prints instead (or run this lab on the local backend)."
+            )
         )
     return backend
 
@@ -162,7 +166,9 @@ def timeline_figure(found: list[Hold], title: str = "", time_scale: float = 1.0)
                 linewidth=0,
             )
             ax.vlines(hidden_end, y - 0.3, y + 0.3, colors="red")
-        count = f" (receive {hold.receive_count})" if hold.receive_count else ""
+        count = (
+            _(" (receive {count})").format(count=hold.receive_count) if hold.receive_count else ""
+        )
         ax.text(start, y - 0.28, f"{hold.label}{count}", va="bottom", fontsize=8)
         for beat in hold.heartbeats:
             ax.plot(beat - origin, y, marker="|", color="black", markersize=14)
@@ -173,14 +179,14 @@ def timeline_figure(found: list[Hold], title: str = "", time_scale: float = 1.0)
     ax.set_xlabel(axis_label(time_scale))
     ax.set_title(title)
     handles: list[Any] = [Patch(color=colour[m], label=labels[m]) for m in messages]
-    handles.append(Patch(color="grey", label="solid bar: hidden from the other consumers"))
+    handles.append(Patch(color="grey", label=_("solid bar: hidden from the other consumers")))
     if any(h.came_back for h in found):
         handles.append(
             Patch(
                 facecolor="white",
                 edgecolor="red",
                 hatch="//",
-                label="timeout ran out: visible to others while still being processed",
+                label=_("timeout ran out: visible to others while still being processed"),
             )
         )
     if any(h.heartbeats for h in found):
@@ -192,11 +198,11 @@ def timeline_figure(found: list[Hold], title: str = "", time_scale: float = 1.0)
                 color="black",
                 linestyle="",
                 markersize=10,
-                label="heartbeat (ChangeMessageVisibility)",
+                label=_("heartbeat (ChangeMessageVisibility)"),
             )
         )
     if any(h.deleted for h in found):
-        handles.append(Line2D([], [], marker="x", color="black", linestyle="", label="deleted"))
+        handles.append(Line2D([], [], marker="x", color="black", linestyle="", label=_("deleted")))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     fig.tight_layout()
     plt.close(fig)  # shown once, as the cell's value, not again by the inline backend
@@ -206,8 +212,10 @@ def timeline_figure(found: list[Hold], title: str = "", time_scale: float = 1.0)
 def axis_label(time_scale: float) -> str:
     """The time axis's label: AWS seconds, and on dilated time how much faster they ran."""
     if time_scale == 1:
-        return "seconds (backend clock)"
-    return f"AWS seconds (backend clock, graded on dilated time: {time_scale:g}x the wall clock)"
+        return _("seconds (backend clock)")
+    return _(
+        "AWS seconds (backend clock, graded on dilated time: {scale:g}x the wall clock)"
+    ).format(scale=time_scale)
 
 
 def visibility_timeline(queue: str = "video-jobs", since: int = 0, title: str = "") -> Any:
@@ -221,7 +229,12 @@ def visibility_timeline(queue: str = "video-jobs", since: int = 0, title: str = 
         print(exc)
         return None
     if not found:
-        print(f"No message was received from {queue} here yet: there is nothing to draw.")
+        print(
+            _("No message was received from {queue} here yet: there is nothing to draw.").format(
+                queue=queue
+            )
+        )
         return None
     scale = _backend().clock().get("scale", 1.0)
-    return timeline_figure(found, title or f"Who held which message of {queue}", scale)
+    title = title or _("Who held which message of {queue}").format(queue=queue)
+    return timeline_figure(found, title, scale)

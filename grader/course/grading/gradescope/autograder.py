@@ -30,23 +30,43 @@ from course.grading.grade import Grade, Refused, grade_submission
 from course.grading.gradescope.config import CONFIG_NAME, AutograderConfig
 from course.grading.limits import Limits
 from course.grading.reports import gradescope_results
+from course.i18n import N_, _
 from course.sandbox.bwrap import SandboxUnavailable, check_available
 
 STUDENT = "submission"  # the name in the feedback: Gradescope shows whose it is
 
 
-def no_sandbox_note(reason: str) -> str:
-    """What the results say when the notebook ran without the kit's sandbox."""
-    return (
+#: What the results say to the student, in the bundle's language (``AutograderConfig.lang``);
+#: a refusal's reason stays English in the data and is translated where the feedback shows it.
+TEXTS = {
+    "no-sandbox": N_(
         "Graded without the kit's sandbox: bubblewrap cannot make one in this container "
-        f"({reason}). Gradescope's container isolates this submission from others."
-    )
+        "({reason}). Gradescope's container isolates this submission from others."
+    ),
+    "failed": N_(
+        "The autograder failed on this submission (its fault, not yours): tell your "
+        "instructor. {error}"
+    ),
+    "refused": N_("{problem} (found: {found}): {fix}"),
+    "nothing": N_("nothing"),
+    "copies": N_("the submission holds {count} copies of {expected}"),
+    "not-named": N_("no {expected} in the submission"),
+    "notebooks": N_("the submission holds {count} notebooks"),
+    "no-notebook": N_("no notebook (.ipynb) in the submission"),
+    "fix": N_("submit the lab's notebook, and only it"),
+    "fix-named": N_("submit the lab's notebook, and only it under that name"),
+}
+
+
+def no_sandbox_note(reason: str, lang: str | None = None) -> str:
+    """What the results say when the notebook ran without the kit's sandbox (in ``lang``)."""
+    return _(TEXTS["no-sandbox"], lang).format(reason=reason)
 
 
 def _listing(paths: list[Path], root: Path) -> str:
     names = [str(p.relative_to(root)) for p in paths]
     shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
-    return shown or "nothing"
+    return shown or TEXTS["nothing"]
 
 
 def choose_notebook(submission: Path, expected: str | None) -> Path:
@@ -59,19 +79,21 @@ def choose_notebook(submission: Path, expected: str | None) -> Path:
         if len(named) == 1:
             return named[0]
         if named:
-            _refuse(f"the submission holds {len(named)} copies of {expected}", named, submission)
-        _refuse(f"no {expected} in the submission", files, submission, "under that name")
+            copies = TEXTS["copies"].format(count=len(named), expected=expected)
+            _refuse(copies, named, submission)
+        not_named = TEXTS["not-named"].format(expected=expected)
+        _refuse(not_named, files, submission, TEXTS["fix-named"])
     if len(notebooks) == 1:
         return notebooks[0]
     if notebooks:
-        _refuse(f"the submission holds {len(notebooks)} notebooks", notebooks, submission)
-    _refuse("no notebook (.ipynb) in the submission", files, submission)
+        _refuse(TEXTS["notebooks"].format(count=len(notebooks)), notebooks, submission)
+    _refuse(TEXTS["no-notebook"], files, submission)
 
 
-def _refuse(problem: str, found: list[Path], root: Path, how: str = "") -> NoReturn:
-    """Refuse the submission: the problem, what it holds, and what to submit instead."""
-    fix = "submit the lab's notebook, and only it" + (f" {how}" if how else "")
-    reason = f"{problem} (found: {_listing(found, root)}): {fix}"
+def _refuse(problem: str, found: list[Path], root: Path, fix: str = TEXTS["fix"]) -> NoReturn:
+    """Refuse the submission: the problem, what it holds, and what to submit instead (in
+    English: the feedback translates it when shown)."""
+    reason = TEXTS["refused"].format(problem=problem, found=_listing(found, root), fix=fix)
     raise Refused("unreadable", reason, reason)
 
 
@@ -105,19 +127,20 @@ def grade_here(root: Path, config: AutograderConfig) -> dict[str, Any]:
         grade = grade_submission(
             notebook, lab, Limits(), student=STUDENT, sandboxed=problem is None
         )
-    results = gradescope_results(grade, visibility=config.visibility, hints=config.hints)
+    results = gradescope_results(
+        grade, visibility=config.visibility, hints=config.hints, lang=config.lang
+    )
     if not grade.isolated and problem is not None:
-        results["output"] = f"{no_sandbox_note(problem)}\n\n{results['output']}"
+        results["output"] = f"{no_sandbox_note(problem, config.lang)}\n\n{results['output']}"
     return results
 
 
-def failure_results(error: str) -> dict[str, Any]:
+def failure_results(error: str, lang: str | None = None) -> dict[str, Any]:
     """The results when the autograder itself failed: no score, and a sentence for the student
-    (the traceback goes to the instructor's stdout)."""
+    in ``lang`` (the traceback goes to the instructor's stdout)."""
     return {
         "score": 0,
-        "output": "The autograder failed on this submission (its fault, not yours): tell your "
-        f"instructor. {error}",
+        "output": _(TEXTS["failed"], lang).format(error=error),
         "output_format": "text",
         "stdout_visibility": "hidden",
         "tests": [],
@@ -128,12 +151,14 @@ def run(root: Path) -> dict[str, Any]:
     """Grade the submission under ``root`` (Gradescope's ``/autograder``) and write
     ``root/results/results.json``; returns what it wrote. Never raises for the submission's
     doing or the grader's: a failure is written as results that say so."""
+    config = None
     try:
         config = AutograderConfig.read(root / "source" / CONFIG_NAME)
         results = grade_here(root, config)
     except Exception as exc:
         traceback.print_exc()
-        results = failure_results(traceback.format_exception_only(type(exc), exc)[-1].strip())
+        error = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        results = failure_results(error, config.lang if config else None)
     out = root / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2))

@@ -10,6 +10,8 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from course.i18n import SOURCE_LANG, available
+
 #: Gradescope's visibility values, from least to most shown
 #: (https://gradescope-autograders.readthedocs.io/en/latest/specs/#controlling-test-case-visibility).
 VISIBILITIES = ("hidden", "after_published", "after_due_date", "visible")
@@ -25,7 +27,9 @@ class AutograderConfig:
     ``notebook``: the file name students submit (None: whichever single notebook is there);
     ``visibility``: when students see the checks and the score; ``hints``: when they see the
     hints of checks they did not pass; ``version``: the kit's version ``setup.sh`` installs;
-    ``wheel``: the kit's wheel in the bundle (None: installed from PyPI).
+    ``wheel``: the kit's wheel in the bundle (None: installed from PyPI); ``lang``: the
+    language of the feedback in ``results.json`` (``en``, or one ``course.i18n`` speaks: a
+    bundle's own, whatever ``COURSE_LANG`` the autograder's container has).
     """
 
     lab: str
@@ -34,11 +38,14 @@ class AutograderConfig:
     visibility: str = "visible"
     hints: str = "visible"
     wheel: str | None = None
+    lang: str = SOURCE_LANG
 
     def __post_init__(self) -> None:
         for name in ("visibility", "hints"):
             if getattr(self, name) not in VISIBILITIES:
                 raise ValueError(f"{name} must be one of {', '.join(VISIBILITIES)}")
+        if self.lang not in available():
+            raise ValueError(f"lang must be one of {', '.join(available())}, not {self.lang!r}")
 
     def to_json(self) -> str:
         """The config file's text."""
