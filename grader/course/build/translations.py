@@ -8,9 +8,20 @@ translates the new English text.
 
 A Markdown cell is translated whole. A code cell may differ from its English only in its
 comments and in the messages a student reads: the strings ``print()`` shows, an exception's
-message, an ``assert``'s message and docstrings (placeholders of an f-string may move). Any
-other difference makes the translation wrong (``code_differences`` says where), and the build
-refuses it.
+message, an ``assert``'s message and docstrings (placeholders of an f-string may move; either
+branch of ``"a" if c else "b"`` may change, the condition may not). Any other difference makes
+the translation wrong (``code_differences`` says where), and the build refuses it.
+
+A notebook may also print through helpers of its own (lab 02's ``log(name, text)``, lab 08's
+``wait_until(done, limit, what)``) or pass a title to the kit's (``visibility_timeline(...,
+title=...)``). Which of their arguments are messages cannot be read from the code safely (an
+argument may as well be a queue name), so the notebook *declares* them, one parameter each, in
+its metadata: ``"course": {"message_functions": ["log(text)", "visibility_timeline(title)"]}``.
+The strings passed as a declared parameter count as messages: by keyword anywhere, and by
+position where the notebook itself defines the function (at the top level of a code cell,
+which gives the parameter's position). Nothing else widens: a string passed to any other
+function or parameter (``QueueName=``, a declared function's other arguments, a call nested
+inside a declared argument) must stay as it is.
 """
 
 from __future__ import annotations
@@ -20,6 +31,7 @@ import copy
 import hashlib
 import io
 import json
+import re
 import sys
 import tokenize
 from dataclasses import dataclass, field
@@ -39,6 +51,9 @@ from course.build.notebooks import (
 )
 
 TRANSLATIONS = Path("solutions") / "i18n"
+#: The key, in a notebook's ``course`` metadata, that declares its message parameters.
+MESSAGE_FUNCTIONS = "message_functions"
+_DECLARATION = re.compile(r"([A-Za-z_]\w*)\(([A-Za-z_]\w*)\)")
 
 
 class TranslationError(ValueError):
@@ -98,9 +113,74 @@ def dump(entries: dict[str, Entry]) -> str:
 # ------------------------------------------------------------------------- what a student reads
 
 
-def _message_nodes(tree: ast.AST) -> list[ast.AST]:
+@dataclass(frozen=True)
+class MessageParameter:
+    """A declared message parameter: ``function(parameter)``, at ``position`` among the
+    function's parameters when the notebook defines it (None: passed by keyword only)."""
+
+    function: str
+    parameter: str
+    position: int | None = None
+
+
+Messages = tuple[MessageParameter, ...]
+
+
+def message_parameters(nb: NotebookNode) -> Messages:
+    """The message parameters notebook ``nb`` declares (``course.message_functions``), each
+    with its position when a code cell defines the function at its top level;
+    TranslationError for a declaration that is not ``function(parameter)``."""
+    declared = nb.metadata.get("course", {}).get(MESSAGE_FUNCTIONS, [])
+    if not isinstance(declared, list):
+        raise TranslationError(f"{MESSAGE_FUNCTIONS} must be a list of 'function(parameter)'")
+    defined: dict[str, list[str]] = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                names = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+                defined.setdefault(node.name, names)
+    found = []
+    for text in declared:
+        match = _DECLARATION.fullmatch(str(text).replace(" ", ""))
+        if match is None:
+            raise TranslationError(
+                f"{MESSAGE_FUNCTIONS}: {text!r} is not 'function(parameter)', e.g. 'log(text)'"
+            )
+        function, parameter = match.groups()
+        names = defined.get(function, [])
+        position = names.index(parameter) if parameter in names else None
+        found.append(MessageParameter(function, parameter, position))
+    return tuple(found)
+
+
+def _declared_arguments(call: ast.Call, messages: Messages) -> list[ast.expr]:
+    """The arguments of ``call`` passed as a declared message parameter."""
+    found = []
+    for declared in messages:
+        if not isinstance(call.func, ast.Name) or call.func.id != declared.function:
+            continue
+        found += [k.value for k in call.keywords if k.arg == declared.parameter]
+        at = declared.position
+        before = call.args[: (at or 0) + 1]
+        if (
+            at is not None
+            and at < len(call.args)
+            and not any(isinstance(a, ast.Starred) for a in before)
+        ):
+            found.append(call.args[at])
+    return found
+
+
+def _message_nodes(tree: ast.AST, messages: Messages = ()) -> list[ast.AST]:
     """The string nodes of messages a student reads: ``print()``'s arguments, exception and
-    assert messages, docstrings; concatenations of them included."""
+    assert messages, docstrings, declared message parameters' arguments; concatenations of
+    them, and both branches of a conditional expression, included."""
     found: list[ast.AST] = []
 
     def take(node: ast.AST) -> None:
@@ -111,12 +191,17 @@ def _message_nodes(tree: ast.AST) -> list[ast.AST]:
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             take(node.left)
             take(node.right)
+        elif isinstance(node, ast.IfExp):
+            take(node.body)
+            take(node.orelse)
 
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             if node.func.id == "print" or node.func.id.endswith(("Error", "Exception")):
                 for arg in node.args:
                     take(arg)
+            for arg in _declared_arguments(node, messages):
+                take(arg)
         elif isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
             for arg in node.exc.args:
                 take(arg)
@@ -157,9 +242,9 @@ def _is_prose(comment: str) -> bool:
     return _has_words(body)
 
 
-def readable_text(source: str) -> list[str]:
-    """What a student reads in a code cell of the student copy (comments and messages; solution
-    blocks and their generated stub left out)."""
+def readable_text(source: str, messages: Messages = ()) -> list[str]:
+    """What a student reads in a code cell of the student copy (comments and messages, with
+    the notebook's declared ``messages``; solution blocks and their generated stub left out)."""
     student = stub_code(source)
     texts = [
         c
@@ -170,7 +255,7 @@ def readable_text(source: str) -> list[str]:
         tree = ast.parse(student)
     except SyntaxError:
         return texts
-    for node in _message_nodes(tree):
+    for node in _message_nodes(tree, messages):
         parts = [node] if isinstance(node, ast.Constant) else node.values  # type: ignore[attr-defined]
         for part in parts:
             if (
@@ -182,14 +267,15 @@ def readable_text(source: str) -> list[str]:
     return [t for t in texts if _has_words(t)]
 
 
-def needs_translation(cell: NotebookNode) -> bool:
-    """Whether a solution cell holds text a student reads in the student copy."""
+def needs_translation(cell: NotebookNode, messages: Messages = ()) -> bool:
+    """Whether a solution cell holds text a student reads in the student copy (``messages``:
+    its notebook's declared message parameters)."""
     if "solution-only" in cell.metadata.get("tags", []):
         return False
     if cell.cell_type == "markdown":
         return _has_words(cell.source)
     if cell.cell_type == "code":
-        return bool(readable_text(cell.source))
+        return bool(readable_text(cell.source, messages))
     return False
 
 
@@ -212,32 +298,34 @@ class _Blank(ast.NodeTransformer):
         return super().generic_visit(node)
 
 
-def _normalised(source: str) -> str:
+def _normalised(source: str, messages: Messages) -> str:
     tree = ast.parse(source)
-    return ast.dump(_Blank(_message_nodes(tree)).visit(tree))
+    return ast.dump(_Blank(_message_nodes(tree, messages)).visit(tree))
 
 
 def _markers(source: str) -> list[str]:
     return [line.strip() for line in source.splitlines() if BEGIN.match(line) or END.match(line)]
 
 
-def code_differences(english: str, translated: str) -> list[str]:
+def code_differences(english: str, translated: str, messages: Messages = ()) -> list[str]:
     """How a code cell's translation differs from its English other than in comments and
-    messages (an empty list: the same code)."""
+    messages (``messages``: the notebook's declared message parameters); an empty list: the
+    same code."""
     problems = []
     if _markers(english) != _markers(translated):
         problems.append("the solution markers differ")
     try:
-        before = _normalised(english)
+        before = _normalised(english, messages)
     except SyntaxError:
         return problems if english == translated else [*problems, "not Python: must stay as is"]
     try:
-        after = _normalised(translated)
+        after = _normalised(translated, messages)
     except SyntaxError as exc:
         return [*problems, f"the translation is not valid Python ({exc.msg}, line {exc.lineno})"]
     if before != after:
         problems.append(
-            "the code differs beyond comments and messages (print, exceptions, docstrings)"
+            "the code differs beyond comments and messages (print, exceptions, docstrings, "
+            "declared message functions)"
         )
     return problems
 
@@ -273,8 +361,9 @@ def coverage(solution: NotebookNode, entries: dict[str, Entry], name: str) -> Co
     """How far ``entries`` translate the solution notebook ``name``."""
     result = Coverage(name)
     wanted = set()
+    messages = message_parameters(solution)
     for cell in solution.cells:
-        if not needs_translation(cell):
+        if not needs_translation(cell, messages):
             continue
         wanted.add(cell.id)
         entry = entries.get(cell.id)
@@ -294,12 +383,15 @@ def translate(solution: NotebookNode, entries: dict[str, Entry], name: str) -> N
     """A copy of the solution notebook with every fresh translation applied (stale and missing
     cells stay English); TranslationError for a translation that changes the code."""
     nb = copy.deepcopy(solution)
+    messages = message_parameters(solution)
     for cell in nb.cells:
         entry = entries.get(cell.id)
         if entry is None or entry.source_sha != source_sha(cell.source):
             continue
-        check = code_differences if cell.cell_type == "code" else markdown_differences
-        problems = check(cell.source, entry.source)
+        if cell.cell_type == "code":
+            problems = code_differences(cell.source, entry.source, messages)
+        else:
+            problems = markdown_differences(cell.source, entry.source)
         if problems:
             raise TranslationError(f"{name}, {cell.id}: " + "; ".join(problems))
         cell.source = entry.source
