@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -17,7 +18,12 @@ from course.checks.catalog import resolve_lab
 from course.cli import main
 from course.grading.execute import CellProblem, Execution, run_summary
 from course.grading.grade import Grade, Refused, read_submission
-from course.grading.gradescope.autograder import choose_notebook, failure_results, no_sandbox_note
+from course.grading.gradescope.autograder import (
+    choose_notebook,
+    failure_results,
+    grade_here,
+    no_sandbox_note,
+)
 from course.grading.gradescope.config import CONFIG_NAME, AutograderConfig
 from course.grading.reports import feedback_markdown, gradescope_results
 from course.i18n import _, catalogue, catalogue_parts
@@ -248,3 +254,33 @@ def test_the_timeline_speaks_course_lang(monkeypatch: pytest.MonkeyPatch) -> Non
     assert "video-1.mp4 (lần nhận 2)" in [t.get_text() for t in figure.axes[0].texts]
     monkeypatch.setenv("COURSE_LANG", "en")
     assert axis_label(1) == "seconds (backend clock)"
+
+
+@pytest.mark.slow
+def test_a_real_run_reads_in_vietnamese(grade_cells: Callable[..., Grade]) -> None:
+    """A notebook graded in a real kernel: a cell stopped at its time limit and one whose
+    output went over the budget, as the Vietnamese feedback page names them."""
+    loop = "import time\nwhile True:\n    time.sleep(0.05)"
+    flood = "for _ in range(30):\n    print('x' * 100_000)"
+    grade = grade_cells("01", [loop, flood], cell_timeout=2)
+    assert [p.kind for p in grade.execution.problems] == ["timeout", "output-truncated"]
+    page = feedback_markdown(grade, lang=LANG)
+    assert "Chạy notebook: đã chạy cả 2 code cell; 1 cell bị lỗi." in page
+    assert "- Code cell 1: **quá thời gian** — bị dừng khi hết giới hạn thời gian 2 giây" in page
+    assert "- Code cell 2: **output bị cắt** — phần output vượt quá 2,000,000 byte đã bị bỏ đi" in (
+        page
+    )
+
+
+def test_the_autograder_refuses_in_the_bundles_language(tmp_path: Path) -> None:
+    (tmp_path / "submission").mkdir()
+    (tmp_path / "submission" / "answers.txt").write_text("")
+    config = AutograderConfig(lab="01", version="0", lang=LANG)
+    results = grade_here(tmp_path, config)
+    reason = (
+        "bài nộp không có notebook (.ipynb) nào (tìm thấy: answers.txt): hãy nộp notebook của "
+        "lab, và chỉ nộp mỗi nó"
+    )
+    assert f"Chạy notebook: {reason}." in results["output"]
+    assert f"\n\nchưa làm: {reason}\nGợi ý: " in results["tests"][0]["output"]
+    assert results["extra_data"]["summary"].startswith("no notebook (.ipynb)")  # data: English
