@@ -22,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from course.cellwatch import watch_cells
 from course.client import BackendClient
+from course.i18n import _
 
 LOCAL = "local"
 AWS = "aws"
@@ -228,7 +229,7 @@ def connect(
     else:
         connection = _real_account(region, identity)
     if not quiet:
-        print(connection.describe())
+        print(_(connection.describe()))  # in COURSE_LANG
         if choice == AWS:
             _explain_real_account(connection)
     return connection

@@ -284,3 +284,17 @@ def test_the_autograder_refuses_in_the_bundles_language(tmp_path: Path) -> None:
     assert f"Chạy notebook: {reason}." in results["output"]
     assert f"\n\nchưa làm: {reason}\nGợi ý: " in results["tests"][0]["output"]
     assert results["extra_data"]["summary"].startswith("no notebook (.ipynb)")  # data: English
+
+
+def test_what_connect_prints_reads_in_vietnamese() -> None:
+    from course.connection import Connection
+
+    local = Connection("local", "us-east-1", "123456789012", "http://127.0.0.1:4566", "")
+    assert _(local.describe(), LANG) == (
+        "Đã kết nối tới backend cục bộ tại http://127.0.0.1:4566: account 123456789012, "
+        "vùng us-east-1"
+    )
+    real = Connection("aws", "eu-west-1", "123456789012", None, "an-")
+    assert _(real.describe(), LANG) == (
+        "Đã kết nối tới một account AWS thật: account 123456789012, vùng eu-west-1"
+    )
