@@ -269,24 +269,30 @@ def _explain_real_account(connection: Connection) -> None:
     """What real-account mode does differently, in a few lines under the connection."""
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:
-        print(f"AWS calls go to the endpoint you set: AWS_ENDPOINT_URL={endpoint}")
-    shown = connection.prefix or "(none: COURSE_PREFIX is empty)"
+        print(_(f"AWS calls go to the endpoint you set: AWS_ENDPOINT_URL={endpoint}"))
+    shown = connection.prefix or _("(none: COURSE_PREFIX is empty)")
     print(
-        f"Real-account mode: every name a lab creates starts with your prefix {shown} "
-        f"(name('lab-standard-queue') is {connection.name('lab-standard-queue')!r}), and "
-        f"everything is tagged 'course', so `course cleanup --backend aws` finds it."
+        _(
+            f"Real-account mode: every name a lab creates starts with your prefix {shown} "
+            f"(name('lab-standard-queue') is {connection.name('lab-standard-queue')!r}), and "
+            f"everything is tagged 'course', so `course cleanup --backend aws` finds it."
+        )
     )
     from course.rules.estimates import current_lab, estimate_text
 
     print(
-        estimate_text(current_lab(settings().lab, os.environ.get("JPY_SESSION_NAME", "")))
-        or "Within the free tier a lab costs nothing; beyond it, SQS and SNS cost $0.40-0.50 "
-        "per million requests and SES $0.10 per 1,000 emails. check() shows what yours cost."
+        _(
+            estimate_text(current_lab(settings().lab, os.environ.get("JPY_SESSION_NAME", "")))
+            or "Within the free tier a lab costs nothing; beyond it, SQS and SNS cost $0.40-0.50 "
+            "per million requests and SES $0.10 per 1,000 emails. check() shows what yours cost."
+        )
     )
     if connection.email is None:
-        print("Set COURSE_EMAIL to your own address: labs 06, 08 and 09 send mail to it.")
+        print(_("Set COURSE_EMAIL to your own address: labs 06, 08 and 09 send mail to it."))
     if connection.domain is None:
         print(
-            "No COURSE_DOMAIN: labs 08 and 09 skip the parts that need a domain you own "
-            "(their checks say 'not checkable here')."
+            _(
+                "No COURSE_DOMAIN: labs 08 and 09 skip the parts that need a domain you own "
+                "(their checks say 'not checkable here')."
+            )
         )

@@ -298,3 +298,29 @@ def test_what_connect_prints_reads_in_vietnamese() -> None:
     assert _(real.describe(), LANG) == (
         "Đã kết nối tới một account AWS thật: account 123456789012, vùng eu-west-1"
     )
+
+
+def test_what_connect_says_of_a_real_account_reads_in_vietnamese(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from course.connection import Connection, _explain_real_account
+
+    monkeypatch.setenv("COURSE_LANG", "vi")
+    monkeypatch.setenv("COURSE_LAB", "02")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+    _explain_real_account(Connection("aws", "us-east-1", "123456789012", None, "an-", None, None))
+    said = capsys.readouterr().out.splitlines()
+    assert (
+        said[0]
+        == "Các lệnh gọi AWS đi tới endpoint bạn đã đặt: AWS_ENDPOINT_URL=http://127.0.0.1:4566"
+    )
+    assert said[1].startswith(
+        "Chế độ account thật: mọi tên mà lab tạo ra đều bắt đầu bằng prefix an-"
+    )
+    assert "(name('lab-standard-queue') là 'an-lab-standard-queue')" in said[1]
+    assert said[2].startswith("Lab 02 trên AWS: khoảng $")
+    assert said[3:] == [
+        "Hãy đặt COURSE_EMAIL bằng địa chỉ email của bạn: lab 06, 08 và 09 gửi thư tới địa chỉ đó.",
+        "Chưa có COURSE_DOMAIN: lab 08 và 09 bỏ qua các phần cần một tên miền của bạn (các mục "
+        "kiểm tra của chúng báo 'không kiểm tra được ở đây').",
+    ]
