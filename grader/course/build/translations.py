@@ -15,11 +15,13 @@ the translation wrong (``code_differences`` says where), and the build refuses i
 A notebook may also print through helpers of its own (lab 02's ``log(name, text)``, lab 08's
 ``wait_until(done, limit, what)``) or pass a title to the kit's (``visibility_timeline(...,
 title=...)``). Which of their arguments are messages cannot be read from the code safely (an
-argument may as well be a queue name), so the notebook *declares* them, one parameter each, in
-its metadata: ``"course": {"message_functions": ["log(text)", "visibility_timeline(title)"]}``.
-The strings passed as a declared parameter count as messages: by keyword anywhere, and by
-position where the notebook itself defines the function (at the top level of a code cell,
-which gives the parameter's position). Nothing else widens: a string passed to any other
+argument may as well be a queue name; proving a parameter is only ever printed would take a
+data-flow analysis of the helper, and the kit's helpers are not in the notebook at all), so
+the notebook *declares* them, one parameter each, in its metadata:
+``"course": {"message_functions": ["log(text)", "visibility_timeline(title)"]}``. The
+strings passed as a declared parameter count as messages: by keyword anywhere, and by position
+where the notebook itself defines the function (at the top level of a code cell, which gives
+the parameter's position). Nothing else widens: a string passed to any other
 function or parameter (``QueueName=``, a declared function's other arguments, a call nested
 inside a declared argument) must stay as it is.
 """
