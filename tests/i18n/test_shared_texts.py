@@ -241,17 +241,21 @@ def test_the_timeline_speaks_course_lang(monkeypatch: pytest.MonkeyPatch) -> Non
     holds = [
         Hold("consumer-1", "m1", "video-1.mp4", 0, 12, 10, True, 1, [4.0]),
         Hold("consumer-2", "m1", "video-1.mp4", 10, 14, 20, True, 2),
+        Hold("receive 3", "m2", "video-2.mp4", 11, 13, 21, True, 1, unnamed=True),
     ]
     figure = timeline_figure(holds, "Phần A", 1.0)
     legend = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
     assert legend == [
         "video-1.mp4",
+        "video-2.mp4",
         "thanh liền: bị ẩn khỏi các consumer khác",
         "hết timeout: consumer khác lại thấy message dù nó vẫn đang được xử lý",
         "heartbeat (gia hạn bằng ChangeMessageVisibility)",
         "đã xoá",
     ]
     assert "video-1.mp4 (lần nhận 2)" in [t.get_text() for t in figure.axes[0].texts]
+    rows = [t.get_text() for t in figure.axes[0].get_yticklabels()]
+    assert rows == ["consumer-1", "consumer-2", "lần nhận 3"]  # a client's own name stays
     monkeypatch.setenv("COURSE_LANG", "en")
     assert axis_label(1) == "seconds (backend clock)"
 

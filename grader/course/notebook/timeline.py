@@ -28,7 +28,7 @@ from course.checks.readers.sqs_history import deliveries
 from course.client import BackendClient
 from course.connection import settings
 from course.flow import Flow
-from course.i18n import _
+from course.i18n import N_, _
 
 
 class TimelineUnavailable(RuntimeError):
@@ -67,6 +67,10 @@ def _receivers(backend: BackendClient) -> dict[str, str]:
         return {}
 
 
+#: The row of a receive whose client had no name (``user_agent_appid``).
+UNNAMED = N_("receive {number}")
+
+
 @dataclass
 class Hold:
     """One consumer holding one message: from its receive to its delete (or the end)."""
@@ -80,6 +84,8 @@ class Hold:
     deleted: bool
     receive_count: int | None = None
     heartbeats: list[float] = field(default_factory=list)
+    #: No client named the consumer: its row is ``UNNAMED`` (translated when drawn).
+    unnamed: bool = False
 
     @property
     def came_back(self) -> bool:
@@ -102,7 +108,7 @@ def holds_from_flow(
         end = delivery.deleted.started if delivery.deleted is not None else last
         result.append(
             Hold(
-                consumer=receivers.get(handle, f"receive {number}"),
+                consumer=receivers.get(handle, UNNAMED.format(number=number)),
                 message_id=delivery.message_id,
                 label=_label(delivery.received.body),
                 start=delivery.delivered_at,
@@ -110,6 +116,7 @@ def holds_from_flow(
                 visible_again_at=delivery.visible_again_at,
                 deleted=delivery.deleted is not None,
                 receive_count=delivery.received.receive_count,
+                unnamed=handle not in receivers,
                 heartbeats=[b.call.started for b in delivery.heartbeats],
             )
         )
@@ -140,6 +147,7 @@ def timeline_figure(found: list[Hold], title: str = "", time_scale: float = 1.0)
     from matplotlib.patches import Patch
 
     origin = min(h.start for h in found)
+    unnamed = {h.consumer for h in found if h.unnamed}
     rows = list(dict.fromkeys(h.consumer for h in found))
     messages = list(dict.fromkeys(h.message_id for h in found))
     colours = plt.get_cmap("tab10")
@@ -174,7 +182,7 @@ def timeline_figure(found: list[Hold], title: str = "", time_scale: float = 1.0)
             ax.plot(beat - origin, y, marker="|", color="black", markersize=14)
         if hold.deleted:
             ax.plot(end, y, marker="x", color="black", markersize=8)
-    ax.set_yticks(range(len(rows)), rows)
+    ax.set_yticks(range(len(rows)), [_(row) if row in unnamed else row for row in rows])
     ax.set_ylim(len(rows) - 0.5, -0.8)
     ax.set_xlabel(axis_label(time_scale))
     ax.set_title(title)
