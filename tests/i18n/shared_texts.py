@@ -36,6 +36,7 @@ MODULES = (
     "course.checks.answers",
     "course.checks.cells",
     "course.checks.context",
+    "course.connection",
     "course.notebook.check",
     "course.notebook.timeline",
     "course.grading.execute",
