@@ -1,7 +1,8 @@
 """The English texts the kit's shared code shows a student, found by reading that code.
 
 "Shared" code is the code every lab runs: the checks' readers and helpers (their reasons),
-``check()``, lab 02's timeline, and the grader's execution, refusal and report messages. Its
+``connect()``, ``check()``, lab 02's timeline, and the grader's execution, refusal and report
+messages. Its
 texts are found in the source (an AST scan), as the catalogue's msgids: an f-string or a
 concatenation is a template whose non-literal parts read ``{their source}``
 (``course.build.check_texts.template``), which is how ``course.i18n`` matches them.
