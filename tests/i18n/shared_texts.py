@@ -44,6 +44,7 @@ MODULES = (
     "course.grading.grade",
     "course.grading.reports",
     "course.grading.gradescope.autograder",
+    "course.grading.gradescope.bundle",
     "course.sandbox.limits",
 )
 #: Calls whose arguments at these positions (or these keywords) are texts a student reads.

@@ -226,6 +226,10 @@ def test_course_gradescope_lang_goes_into_the_bundle(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     config = json.loads(zipfile.ZipFile(out).read(CONFIG_NAME))
     assert config["lang"] == "vi"
+    # what run_autograder writes when setup.sh failed: valid JSON, in the bundle's language
+    script = zipfile.ZipFile(out).read("run_autograder").decode()
+    fallback = json.loads(script.split("<<'JSON'\n", 1)[1].split("\nJSON\n", 1)[0])
+    assert fallback["output"].startswith("Autograder chưa được cài đặt (setup.sh của nó bị lỗi)")
     bad = CliRunner().invoke(main, ["gradescope", "01", "--out", str(out), "--lang", "xx"])
     assert bad.exit_code == 2 and "--lang" in bad.output
     with pytest.raises(ValueError, match="lang must be one of en, vi"):

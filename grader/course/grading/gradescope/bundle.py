@@ -10,6 +10,7 @@ either way, when Gradescope builds the image.
 
 from __future__ import annotations
 
+import json
 import stat
 import subprocess
 import sys
@@ -22,10 +23,15 @@ from pathlib import Path
 import jinja2
 
 from course.grading.gradescope.config import CONFIG_NAME, AutograderConfig
+from course.i18n import N_, _
 
 DISTRIBUTION = "aws-messaging-course"
 WHEEL_PREFIX = DISTRIBUTION.replace("-", "_")
 EXECUTABLE = 0o755 << 16 | stat.S_IFREG << 16  # a zip entry's mode: an executable file
+NOT_INSTALLED = N_(
+    "The autograder is not installed (its setup.sh failed): tell your instructor. Your "
+    "submission was not graded."
+)
 
 _templates = jinja2.Environment(
     loader=jinja2.PackageLoader("course.grading.gradescope", "templates"),
@@ -121,7 +127,13 @@ def build_bundle(
             config = replace(config, wheel=wheel.name)
         else:
             config = replace(config, wheel=None)
-        values = {"version": config.version, "lab": config.lab, "wheel": config.wheel}
+        values = {
+            "version": config.version,
+            "lab": config.lab,
+            "wheel": config.wheel,
+            # what results.json says when setup.sh failed, in the bundle's language
+            "not_installed": json.dumps(_(NOT_INSTALLED, config.lang), ensure_ascii=False),
+        }
         out.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for name in ("setup.sh", "run_autograder"):
