@@ -39,6 +39,7 @@ MODULES = (
     "course.checks.context",
     "course.connection",
     "course.notebook.check",
+    "course.notebook.mailbox",
     "course.notebook.timeline",
     "course.grading.execute",
     "course.grading.grade",

@@ -10,6 +10,7 @@ from typing import Any
 
 from course.client import BackendClient
 from course.connection import settings
+from course.i18n import _
 
 
 class NoMailbox(RuntimeError):
@@ -42,7 +43,7 @@ class Mailbox:
             if found:
                 return found[-1]
             if time.monotonic() > deadline:
-                raise TimeoutError(f"no mail to {to} with {subject_contains!r} in the subject")
+                raise TimeoutError(_(f"no mail to {to} with {subject_contains!r} in the subject"))
             time.sleep(0.2)
 
 
@@ -50,5 +51,5 @@ def mailbox() -> Mailbox:
     """The mailbox of the backend this notebook is connected to."""
     backend = settings().local_backend()
     if backend is None:
-        raise NoMailbox("connected to a real account (or not connected): read your own inbox")
+        raise NoMailbox(_("connected to a real account (or not connected): read your own inbox"))
     return Mailbox(backend.url)
