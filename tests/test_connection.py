@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
@@ -17,6 +16,8 @@ from course.connection import (
     name,
     scrubbed_environment,
 )
+
+from tests.conftest import make_client
 
 
 @pytest.fixture
@@ -97,6 +98,7 @@ def _use_own_endpoint(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_an_endpoint_the_user_set_is_kept_and_shown(
     clean_env: Path,
+    backend: Backend,
     other_endpoint: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -109,7 +111,7 @@ def test_an_endpoint_the_user_set_is_kept_and_shown(
     assert f"AWS_ENDPOINT_URL={other_endpoint}" in out
     assert not conn.is_local and "COURSE_ENDPOINT" not in os.environ
     boto3.client("sqs").create_queue(QueueName=conn.name("via-own-endpoint"))
-    urls = make_client_at(other_endpoint, "sqs").list_queues()["QueueUrls"]
+    urls = make_client(backend, "sqs").list_queues()["QueueUrls"]
     assert any(u.endswith(f"/{conn.prefix}via-own-endpoint") for u in urls)
 
 
@@ -172,27 +174,3 @@ def test_the_local_backend_keeps_plain_names_and_no_tag(clean_env: Path) -> None
     assert conn.prefix == "" and name("lab-standard-queue") == "lab-standard-queue"
     url = boto3.client("sqs").create_queue(QueueName="untagged")["QueueUrl"]
     assert boto3.client("sqs").list_queue_tags(QueueUrl=url).get("Tags", {}) == {}
-
-
-def make_client_at(url: str, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-
-
-def test_a_hosted_zone_is_tagged_once_it_is_made(
-    clean_env: Path, other_endpoint: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """CreateHostedZone takes no tags; the zone is tagged right after it is made."""
-    _use_own_endpoint(other_endpoint, monkeypatch)
-    connect("aws", quiet=True)
-    route53 = boto3.client("route53")
-    zone = route53.create_hosted_zone(Name="ana.example.org", CallerReference="t")["HostedZone"]
-    tags = route53.list_tags_for_resource(
-        ResourceType="hostedzone", ResourceId=zone["Id"].rsplit("/", 1)[-1]
-    )["ResourceTagSet"]["Tags"]
-    assert tags == [{"Key": "course", "Value": "moto"}]

@@ -14,9 +14,10 @@ import secrets
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
@@ -70,6 +71,21 @@ class ShardParam(click.ParamType):
             return Shard.parse(str(value))
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _backend_option(how: str) -> Callable[[F], F]:
+    """``--backend local|aws``: where a command reads (``how`` says how, e.g. ", read only")."""
+    return click.option(
+        "--backend",
+        "where",
+        type=click.Choice(["local", "aws"]),
+        default=None,
+        help="The shared local backend, or the account boto3's own configuration names "
+        f"(profile, credentials, AWS_ENDPOINT_URL){how}. Default: COURSE_BACKEND, else local.",
+    )
 
 
 def _size_option(default: int, help_text: str) -> dict[str, Any]:
@@ -766,14 +782,7 @@ def _lab_argument(lab: str) -> Lab:
 
 @main.command("check")
 @click.argument("lab")
-@click.option(
-    "--backend",
-    "where",
-    type=click.Choice(["local", "aws"]),
-    default=None,
-    help="The shared local backend, or the account boto3's own configuration names (profile, "
-    "credentials, AWS_ENDPOINT_URL), read only. Default: COURSE_BACKEND, else local.",
-)
+@_backend_option(", read only")
 def check_cmd(lab: str, where: str | None) -> None:
     """Run LAB's checks, as check() does in a notebook.
 
@@ -866,14 +875,7 @@ def slides(out: Path | None, langs: tuple[str, ...]) -> None:
 @click.option(
     "--dry-run", is_flag=True, help="List what would be deleted and what left; delete nothing."
 )
-@click.option(
-    "--backend",
-    "where",
-    type=click.Choice(["local", "aws"]),
-    default=None,
-    help="The shared local backend, or the account boto3's own configuration names (profile, "
-    "credentials, AWS_ENDPOINT_URL). Default: COURSE_BACKEND, else local.",
-)
+@_backend_option("")
 def cleanup(dry_run: bool, where: str | None) -> None:
     """Delete everything the course created in the account, and say what it left and why.
 

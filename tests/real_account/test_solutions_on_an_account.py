@@ -13,13 +13,11 @@ backend reached only through ``AWS_ENDPOINT_URL``, as LocalStack or AWS is). The
 
 from __future__ import annotations
 
-from typing import Any
-
-import boto3
 import pytest
 from course.checks.catalog import Lab, all_labs
 from course.cleanup import clients_for, find
 
+from tests.conftest import make_client
 from tests.real_account.standin import (
     PREFIX,
     READ_PREFIXES,
@@ -42,23 +40,13 @@ NOT_CHECKABLE_ON_AN_ACCOUNT = {
 }
 
 
-def _client(url: str, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="other",
-        aws_secret_access_key="other",
-    )
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("lab", LABS, ids=[lab.id for lab in LABS])
 def test_the_solution_runs_unchanged_on_an_account(
     lab: Lab, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with standin_account(lab.time_scale) as (standin, dilation):
-        sqs = _client(standin.url, "sqs")
+        sqs = make_client(standin, "sqs")
         sqs.create_queue(QueueName="someone-elses-queue")
         sqs.create_queue(QueueName="binh-lab-standard-queue", tags={"course": "binh"})
         env = account_environment(standin)
