@@ -56,6 +56,8 @@ def test_plain_boto3_without_the_kit_is_graded_the_same(tmp_path: Path, lab_limi
     """A submission that never imports the kit: the grader's environment points boto3 there."""
     nb = nbformat.read(ROOT / "solutions" / "01-sqs-basics.ipynb", as_version=4)
     nb.cells = [c for c in nb.cells if "from course" not in c.source and "check(" not in c.source]
+    # The kit's name() is the plain name on the local backend: a plain notebook writes it so.
+    nb.cells.insert(0, nbformat.v4.new_code_cell("def name(base):\n    return base"))
     assert not any("course" in c.source for c in nb.cells if c.cell_type == "code")
     path = tmp_path / "plain.ipynb"
     nbformat.write(nb, path)
