@@ -88,6 +88,9 @@ UNUSED_PLUGINS = (
     "tmpdir",
     "monkeypatch",
     "recwarn",
+    # pytest-xdist, where the test extra installed it: a checks run is one process.
+    "xdist",
+    "xdist.looponfail",
 )
 
 
