@@ -7,7 +7,7 @@ Each round runs the labs' check tests (``tests/checks/labs/test_labNN.py``: ever
 submission the suite has, each with the outcome it must get) twice, on the wall clock and with
 ``--time-scale K``, and compares the two runs test by test. With ``--notebooks`` it also grades
 every lab's solution and student copy at both speeds
-(``tests/grading/test_time_scale.py::test_every_lab_scores_the_same_on_dilated_and_real_time``).
+(``tests/grading/test_time_scale_labs.py`` and ``test_time_scale_lab11.py``).
 Meanwhile, unless ``--no-load``, a second grading job loads the machine: ``course grade 02`` of
 two copies of lab 02's solution on the wall clock, sandboxed, restarted whenever it ends.
 
@@ -30,9 +30,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PER_LAB = (
-    "tests/grading/test_time_scale.py::test_every_lab_scores_the_same_on_dilated_and_real_time"
-)
+PER_LAB = ("tests/grading/test_time_scale_labs.py", "tests/grading/test_time_scale_lab11.py")
 
 
 def outcomes(junit: Path) -> dict[str, str]:
@@ -108,7 +106,7 @@ def main() -> int:
     targets = [f"tests/checks/labs/test_lab{lab}.py" for lab in args.labs]
     targets = [t for t in targets if (ROOT / t).exists()]
     if args.notebooks:
-        targets.append(PER_LAB)
+        targets.extend(PER_LAB)
     bad_rounds = 0
     with tempfile.TemporaryDirectory(prefix="stress-time-scale-") as tmp:
         workdir = Path(tmp)

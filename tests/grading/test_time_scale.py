@@ -72,22 +72,6 @@ def test_every_graded_lab_declares_a_factor_and_students_keep_real_time() -> Non
     assert Limits().time_scale is None  # the grader takes the lab's own
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("lab_id", graded_lab_ids())
-def test_every_lab_scores_the_same_on_dilated_and_real_time(lab_id: str) -> None:
-    """The solution and the student copy, each graded on the wall clock and at the lab's own
-    factor, get the same score, check by check."""
-    lab = resolve_lab(lab_id)
-    assert lab.time_scale > 1
-    for path in (lab.solution, lab.notebook):
-        assert path is not None
-        outcomes = {}
-        for scale in (1.0, lab.time_scale):
-            grade = grade_submission(path, lab, replace(Limits(), time_scale=scale))
-            outcomes[scale] = [(r.id, r.outcome, r.points) for r in grade.results]
-        assert outcomes[1.0] == outcomes[lab.time_scale], path.name
-
-
 def test_the_tests_backend_runs_on_the_time_scale_the_session_asks(
     backend: Backend, pytestconfig: pytest.Config
 ) -> None:
