@@ -22,7 +22,10 @@ from tests.conftest import make_client
 
 @pytest.fixture
 def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A process environment with no AWS settings and its own state folder for the backend."""
+    """A process environment with no AWS settings and its own state folder for the backend;
+    afterwards the environment is as it was, whatever connect() set (COURSE_PREFIX...): another
+    test in this process must not inherit a real-account connection."""
+    saved = dict(os.environ)
     for variable in list(os.environ):
         if variable.startswith(("AWS_", "COURSE_")):
             monkeypatch.delenv(variable)
@@ -33,6 +36,8 @@ def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     yield tmp_path
     stop_shared_backend()
     boto3.DEFAULT_SESSION = None  # connect() made one for its environment, gone now
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 def test_local_is_the_default_and_starts_a_backend(
