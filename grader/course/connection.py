@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import boto3
@@ -241,24 +242,32 @@ def use_real_account() -> str:
     Raises ``ConnectionProblem`` when the prefix must be made and the account does not answer."""
     _forget_local_backend()
     os.environ["COURSE_BACKEND"] = AWS
-    if "COURSE_PREFIX" not in os.environ:
+
+    def caller_arn() -> str:
         try:
-            arn = boto3.client("sts").get_caller_identity()["Arn"]
+            return boto3.client("sts").get_caller_identity()["Arn"]
         except (BotoCoreError, ClientError) as exc:
             raise ConnectionProblem(f"your AWS account does not answer: {exc}") from None
-        os.environ["COURSE_PREFIX"] = learner_prefix(arn)
-    return os.environ["COURSE_PREFIX"]
+
+    return _choose_prefix(caller_arn)
+
+
+def _choose_prefix(caller_arn: Callable[[], str]) -> str:
+    """The learner's prefix, kept in ``COURSE_PREFIX``: the one set there (even empty), else
+    the one made from the caller's name (``caller_arn`` is asked only then)."""
+    prefix = os.environ.get("COURSE_PREFIX")
+    if prefix is None:
+        prefix = learner_prefix(caller_arn())
+    os.environ["COURSE_PREFIX"] = prefix
+    return prefix
 
 
 def _real_account(region: str, identity: dict[str, str]) -> Connection:
-    """The connection to a real account: the learner's prefix chosen (``COURSE_PREFIX``, even
-    empty, wins over the one made from the caller's name) and the ``course`` tag installed."""
+    """The connection to a real account: the learner's prefix chosen (``_choose_prefix``) and
+    the ``course`` tag installed."""
     from course.tagging import install_course_tag
 
-    prefix = os.environ.get("COURSE_PREFIX")
-    if prefix is None:
-        prefix = learner_prefix(identity.get("Arn", ""))
-    os.environ["COURSE_PREFIX"] = prefix
+    prefix = _choose_prefix(lambda: identity.get("Arn", ""))
     boto3.setup_default_session(region_name=region)
     install_course_tag(boto3.DEFAULT_SESSION, prefix)
     where = settings()

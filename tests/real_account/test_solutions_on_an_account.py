@@ -101,6 +101,7 @@ def test_another_emulator_runs_the_labs_it_can(lab_id: str) -> None:
         run = run_solution(lab, None, None, account_environment(url))
     assert not run.errors and not run.timeouts
     assert f"AWS_ENDPOINT_URL={url}" in run.printed
+    assert {c["id"] for c in run.checks} == {c.qualified_id for c in lab.checks}
     for check in run.checks:
         expected = "not_checkable" if check["kind"] == "flow" else "passed"
         assert check["outcome"] == expected, check

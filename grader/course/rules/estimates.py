@@ -24,8 +24,7 @@ TOLERANCE = 0.5
 
 @cache
 def estimates() -> dict[str, dict[str, Any]]:
-    """Each lab's estimate: ``total`` and ``after_free_tier`` in dollars, ``requests``, and
-    the bill's ``items`` (service, item, quantity)."""
+    """Each lab's estimate: ``total`` and ``after_free_tier``, in dollars."""
     if not ESTIMATES.exists():
         return {}
     return json.loads(ESTIMATES.read_text(encoding="utf-8"))
